@@ -1,0 +1,38 @@
+/**
+ * The keys login attempts are counted under: an IP address (IPv6 by its /64 prefix, since one
+ * client usually holds a whole /64) and a username normalised so that `Alice `, `alice` and
+ * `ＡＬＩＣＥ` share one counter.
+ */
+import { isIP } from 'node:net';
+
+/** The counter key for a client address. Unparseable input is kept verbatim (after trimming). */
+export function ipKey(ip: string): string {
+  let addr = ip.trim();
+  if (addr.startsWith('[') && addr.includes(']')) addr = addr.slice(1, addr.indexOf(']'));
+  const zone = addr.indexOf('%');
+  if (zone !== -1) addr = addr.slice(0, zone);
+  if (addr.toLowerCase().startsWith('::ffff:') && isIP(addr.slice(7)) === 4) return addr.slice(7);
+  if (isIP(addr) !== 6) return addr;
+  return `${expandIPv6(addr).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address, lowercase, without leading zeros. */
+function expandIPv6(addr: string): string[] {
+  let text = addr.toLowerCase();
+  // An embedded IPv4 tail (::ffff:1.2.3.4 style) becomes two hex groups.
+  const v4 = text.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => Number.parseInt(g, 16).toString(16));
+}
+
+/** Case-folded, trimmed, NFKC-normalised username. */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').trim().toLowerCase().normalize('NFKC');
+}

@@ -1,0 +1,443 @@
+/**
+ * Configuration schemas, checked when an object is built: a bad value throws a `ConfigError` naming
+ * the field and what is wrong with it. Backend connection configs (`RedisConfig`,
+ * `MemcachedConfig`, `SqlConfig`) live here so `configFromEnv()` and every store read them alike.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
+
+/** Runs a schema and turns its first issue into a `ConfigError` naming the field. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  root?: string,
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = [root, ...issue.path.map(String)].filter(Boolean).join('.') || '(options)';
+  throw new ConfigError(path, issue.message, { cause: result.error });
+}
+
+/** A duration in ms or a string like "30m"; `allowZero` decides whether 0 is valid. */
+export function durationSchema(options: { allowZero?: boolean } = {}) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not a duration (use milliseconds or a string like "30m", "12h", "60s")`,
+      });
+      return z.NEVER;
+    }
+    if (ms === 0 && !options.allowZero) {
+      ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** A duration, or `false` to turn the feature off. */
+export function durationOrOffSchema() {
+  return z.union([z.number(), z.string(), z.boolean()]).transform((value, ctx): number | false => {
+    if (value === false) return false;
+    const ms = typeof value === 'boolean' ? null : parseDuration(value);
+    if (ms === null || ms === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not a duration (use milliseconds, a string like "12h", or false to turn it off)`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+export const portSchema = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be a port between 1 and 65535')
+  .max(65535, 'must be a port between 1 and 65535');
+
+function urlWithProtocols(protocols: string[]) {
+  return z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+}
+
+// ---- Redis ----------------------------------------------------------------------------------------
+
+/** How to reach Redis. Either `url`, or the separate fields; when both are given, `url` wins. */
+export interface RedisConfig {
+  /** `redis://[user:pass@]host:port/db` or `rediss://…` for TLS. Wins over the fields below. */
+  url?: string;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** @default 6379 */
+  port?: number;
+  /** Database number. @default 0 */
+  db?: number;
+  /** ACL user name. */
+  username?: string;
+  password?: string;
+  /** Connect with TLS. @default false */
+  tls?: boolean;
+  /** Connections kept open. @default 1 */
+  poolSize?: number;
+  /** How long to wait for a connection or a reply before `StoreUnavailableError`. @default 2000 ms */
+  connectTimeout?: number | string;
+}
+
+/** A `RedisConfig` with the URL taken apart and defaults filled in. */
+export interface ResolvedRedisConfig {
+  host: string;
+  port: number;
+  db: number;
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+  poolSize: number;
+  connectTimeout: number;
+}
+
+export const redisConfigSchema = z
+  .object({
+    url: urlWithProtocols(['redis:', 'rediss:']).optional(),
+    host: z.string().min(1, 'must not be empty').optional(),
+    port: portSchema.optional(),
+    db: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    tls: z.boolean().optional(),
+    poolSize: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000)
+      .optional(),
+    connectTimeout: durationSchema().optional(),
+  })
+  .transform((c): ResolvedRedisConfig => {
+    const base: ResolvedRedisConfig = {
+      host: c.host ?? '127.0.0.1',
+      port: c.port ?? 6379,
+      db: c.db ?? 0,
+      username: c.username,
+      password: c.password,
+      tls: c.tls ?? false,
+      poolSize: c.poolSize ?? 1,
+      connectTimeout: c.connectTimeout ?? 2000,
+    };
+    if (!c.url) return base;
+    const url = new URL(c.url);
+    const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : base.db;
+    return {
+      ...base,
+      host: url.hostname.replace(/^\[|\]$/g, '') || base.host,
+      port: url.port ? Number(url.port) : 6379,
+      db: Number.isInteger(db) && db >= 0 ? db : base.db,
+      username: url.username ? decodeURIComponent(url.username) : base.username,
+      password: url.password ? decodeURIComponent(url.password) : base.password,
+      tls: url.protocol === 'rediss:' || base.tls,
+    };
+  });
+
+export function resolveRedisConfig(config: RedisConfig): ResolvedRedisConfig {
+  return parseConfig(redisConfigSchema, config, 'redis');
+}
+
+// ---- Memcached -------------------------------------------------------------------------------------
+
+/** How to reach Memcached. Either `servers`, or `host`/`port`; when both are given, `servers` wins. */
+export interface MemcachedConfig {
+  /** `"host:port"` entries (or one comma-separated string). Wins over host/port. */
+  servers?: string[] | string;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** @default 11211 */
+  port?: number;
+  /** Connections per server. @default 1 */
+  poolSize?: number;
+  /** Connection and reply timeout. @default 2000 ms */
+  timeout?: number | string;
+}
+
+export interface ResolvedMemcachedConfig {
+  servers: { host: string; port: number }[];
+  poolSize: number;
+  timeout: number;
+}
+
+const serverSchema = z.string().transform((value, ctx) => {
+  const match = value.trim().match(/^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/);
+  const port = match?.[2] ? Number(match[2]) : 11211;
+  if (!match || port < 1 || port > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(value)} is not "host:port" with a port 1-65535`,
+    });
+    return z.NEVER;
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+});
+
+export const memcachedConfigSchema = z
+  .object({
+    servers: z
+      .union([z.array(z.string()), z.string()])
+      .transform((s) => (Array.isArray(s) ? s : s.split(',')).map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(serverSchema).min(1, 'must name at least one server'))
+      .optional(),
+    host: z.string().min(1, 'must not be empty').optional(),
+    port: portSchema.optional(),
+    poolSize: z.number().int().min(1, 'must be at least 1').optional(),
+    timeout: durationSchema().optional(),
+  })
+  .transform(
+    (c): ResolvedMemcachedConfig => ({
+      servers: c.servers ?? [{ host: c.host ?? '127.0.0.1', port: c.port ?? 11211 }],
+      poolSize: c.poolSize ?? 1,
+      timeout: c.timeout ?? 2000,
+    }),
+  );
+
+export function resolveMemcachedConfig(config: MemcachedConfig): ResolvedMemcachedConfig {
+  return parseConfig(memcachedConfigSchema, config, 'memcached');
+}
+
+// ---- SQL -------------------------------------------------------------------------------------------
+
+export type SqlDialect = 'postgres' | 'mysql' | 'sqlite';
+
+/** How to reach the SQL database. `url` (`postgres://`, `mysql://`, `sqlite:path`) or `dialect` + fields. */
+export interface SqlConfig {
+  /** `postgres://…`, `postgresql://…`, `mysql://…`, `mariadb://…`, `sqlite:path/to/file.db` or `sqlite::memory:`. */
+  url?: string;
+  dialect?: SqlDialect;
+  /** SQLite file path. */
+  filename?: string;
+  /** Table that holds sessions; a plain identifier. @default "tessera_sessions" */
+  table?: string;
+  /** Pool size (PostgreSQL, MySQL). @default 10 */
+  poolSize?: number;
+  /** Connection and query timeout. @default 5000 ms */
+  timeout?: number | string;
+}
+
+export interface ResolvedSqlConfig {
+  dialect: SqlDialect;
+  /** Connection URL for PostgreSQL/MySQL; file path for SQLite. */
+  url: string;
+  table: string;
+  poolSize: number;
+  timeout: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export const sqlConfigSchema = z
+  .object({
+    url: z.string().min(1, 'must not be empty').optional(),
+    dialect: z
+      .enum(['postgres', 'mysql', 'sqlite'], { message: 'must be postgres, mysql or sqlite' })
+      .optional(),
+    filename: z.string().min(1, 'must not be empty').optional(),
+    table: z
+      .string()
+      .regex(
+        IDENTIFIER,
+        'must be a plain identifier (letters, digits, underscore; not starting with a digit)',
+      )
+      .optional(),
+    poolSize: z.number().int().min(1, 'must be at least 1').optional(),
+    timeout: durationSchema().optional(),
+  })
+  .transform((c, ctx): ResolvedSqlConfig => {
+    const common = {
+      table: c.table ?? 'tessera_sessions',
+      poolSize: c.poolSize ?? 10,
+      timeout: c.timeout ?? 5000,
+    };
+    if (c.url) {
+      const lower = c.url.toLowerCase();
+      if (lower.startsWith('sqlite:'))
+        return {
+          ...common,
+          dialect: 'sqlite',
+          url: c.url.slice('sqlite:'.length).replace(/^\/\//, ''),
+        };
+      if (/^postgres(ql)?:\/\//.test(lower)) return { ...common, dialect: 'postgres', url: c.url };
+      if (/^(mysql|mariadb):\/\//.test(lower))
+        return { ...common, dialect: 'mysql', url: c.url.replace(/^mariadb:/i, 'mysql:') };
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'must start with postgres://, mysql://, mariadb:// or sqlite:',
+      });
+      return z.NEVER;
+    }
+    if (c.dialect === 'sqlite' || (!c.dialect && c.filename)) {
+      return { ...common, dialect: 'sqlite', url: c.filename ?? ':memory:' };
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'is required for postgres and mysql (or give dialect "sqlite" with a filename)',
+    });
+    return z.NEVER;
+  });
+
+export function resolveSqlConfig(config: SqlConfig): ResolvedSqlConfig {
+  return parseConfig(sqlConfigSchema, config, 'database');
+}
+
+// ---- environment -----------------------------------------------------------------------------------
+
+export const STORAGE_KINDS = [
+  'memory',
+  'redis',
+  'memcached',
+  'sql',
+  'file',
+  'cookie',
+  'hybrid',
+] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+
+/** What `configFromEnv()` read: which backend, how to reach it, and the manager's own settings. */
+export interface EnvConfig {
+  storage: StorageKind;
+  redis?: ResolvedRedisConfig;
+  memcached?: ResolvedMemcachedConfig;
+  database?: ResolvedSqlConfig;
+  /** `SESSION_FALLBACK`: the backend used while the primary is down. */
+  fallback?: StorageKind;
+  idleTimeout?: number;
+  maxSessionsPerUser?: number;
+}
+
+const STORAGE_ALIASES: Record<string, StorageKind> = {
+  database: 'sql',
+  postgres: 'sql',
+  postgresql: 'sql',
+  mysql: 'sql',
+  mariadb: 'sql',
+  sqlite: 'sql',
+};
+
+function storageKind(field: string, raw: string): StorageKind {
+  const value = raw.trim().toLowerCase();
+  const kind = STORAGE_ALIASES[value] ?? value;
+  if ((STORAGE_KINDS as readonly string[]).includes(kind)) return kind as StorageKind;
+  throw new ConfigError(
+    field,
+    `unknown backend ${JSON.stringify(raw)}; use one of ${STORAGE_KINDS.join(', ')}`,
+  );
+}
+
+function envBoolean(field: string, raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+  if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
+  throw new ConfigError(field, `must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * Reads `SESSION_STORAGE`, `SESSION_FALLBACK`, `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_DB`,
+ * `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_SSL`, `MEMCACHED_SERVERS`, `DATABASE_URL`,
+ * `SESSION_IDLE_TIMEOUT` and `MAX_SESSIONS_PER_USER`. Throws `ConfigError` naming the variable.
+ */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): EnvConfig {
+  const get = (name: string) => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  };
+  const storage = storageKind('SESSION_STORAGE', get('SESSION_STORAGE') ?? 'memory');
+  const config: EnvConfig = { storage };
+
+  const fallback = get('SESSION_FALLBACK');
+  if (fallback) config.fallback = storageKind('SESSION_FALLBACK', fallback);
+  // The hybrid store puts a cache in front of SQL: its cache is Redis or Memcached when configured.
+  const uses = (kind: StorageKind) => storage === kind || config.fallback === kind;
+
+  if (uses('redis') || get('REDIS_URL') || get('REDIS_HOST')) {
+    const redis: Record<string, unknown> = {};
+    const envToField: [string, string][] = [
+      ['REDIS_URL', 'url'],
+      ['REDIS_HOST', 'host'],
+      ['REDIS_PORT', 'port'],
+      ['REDIS_DB', 'db'],
+      ['REDIS_USERNAME', 'username'],
+      ['REDIS_PASSWORD', 'password'],
+    ];
+    for (const [name, field] of envToField) {
+      const value = get(name);
+      if (value !== undefined) redis[field] = value;
+    }
+    const ssl = get('REDIS_SSL');
+    if (ssl !== undefined) redis.tls = envBoolean('REDIS_SSL', ssl);
+    config.redis = withEnvNames(() => resolveRedisConfig(redis), {
+      'redis.url': 'REDIS_URL',
+      'redis.host': 'REDIS_HOST',
+      'redis.port': 'REDIS_PORT',
+      'redis.db': 'REDIS_DB',
+    });
+  }
+  const servers = get('MEMCACHED_SERVERS');
+  if (uses('memcached') || servers) {
+    config.memcached = withEnvNames(() => resolveMemcachedConfig(servers ? { servers } : {}), {
+      'memcached.servers': 'MEMCACHED_SERVERS',
+    });
+  }
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl || uses('sql') || storage === 'hybrid') {
+    if (!databaseUrl)
+      throw new ConfigError('DATABASE_URL', 'is required when SESSION_STORAGE uses a database');
+    config.database = withEnvNames(() => resolveSqlConfig({ url: databaseUrl }), {
+      'database.url': 'DATABASE_URL',
+    });
+  }
+  const idle = get('SESSION_IDLE_TIMEOUT');
+  if (idle !== undefined) {
+    config.idleTimeout = withEnvNames(
+      () => parseConfig(durationSchema(), idle, 'SESSION_IDLE_TIMEOUT'),
+      {},
+    );
+  }
+  const max = get('MAX_SESSIONS_PER_USER');
+  if (max !== undefined) {
+    config.maxSessionsPerUser = parseConfig(
+      z.coerce
+        .number({ message: 'must be a number' })
+        .int('must be a whole number')
+        .min(1, 'must be at least 1'),
+      max,
+      'MAX_SESSIONS_PER_USER',
+    );
+  }
+  return config;
+}
+
+/** Re-throws a ConfigError with the environment variable's name in place of the config field. */
+function withEnvNames<T>(fn: () => T, names: Record<string, string>): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      // A nested field (memcached.servers.0) belongs to the variable named for its parent.
+      const match = Object.keys(names).find(
+        (field) => err.field === field || err.field.startsWith(`${field}.`),
+      );
+      if (match) throw new ConfigError(names[match]!, err.problem, { cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Typed errors. Callers recognise an error by its class or its `code`, never by its message.
+ * Every error keeps the underlying `cause`. Messages never contain tokens or passwords.
+ */
+
+export type TesseraErrorCode =
+  | 'CONFIG_INVALID'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_ERROR'
+  | 'DATA_TOO_LARGE'
+  | 'SESSION_NOT_FOUND'
+  | 'CSRF_INVALID'
+  | 'RATE_LIMITED'
+  | 'MISSING_DEPENDENCY';
+
+export class TesseraError extends Error {
+  readonly code: TesseraErrorCode;
+
+  constructor(code: TesseraErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Invalid configuration, thrown when an object is built. `field` names the offending option. */
+export class ConfigError extends TesseraError {
+  readonly field: string;
+  /** What is wrong with the value, without the field name. */
+  readonly problem: string;
+  constructor(field: string, problem: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', `[tessera] invalid configuration: ${field}: ${problem}`, options);
+    this.field = field;
+    this.problem = problem;
+  }
+}
+
+/**
+ * A backend is down, unreachable or slower than its timeout. `store` is the store's name and
+ * `address` where it was looked for (host:port, path), never a credential.
+ */
+export class StoreUnavailableError extends TesseraError {
+  readonly store: string;
+  readonly address: string | undefined;
+  constructor(
+    store: string,
+    address: string | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'STORE_UNAVAILABLE',
+      `[tessera] [${store}] unavailable${address ? ` at ${address}` : ''}: ${detail}`,
+      options,
+    );
+    this.store = store;
+    this.address = address;
+  }
+}
+
+/** The backend answered but the operation failed for another reason (a constraint, a bad reply). */
+export class StoreError extends TesseraError {
+  readonly store: string;
+  constructor(store: string, detail: string, options?: { cause?: unknown }) {
+    super('STORE_ERROR', `[tessera] [${store}] ${detail}`, options);
+    this.store = store;
+  }
+}
+
+/** Session data exceeded the configured `maxDataBytes` or a store's own limit. */
+export class DataTooLargeError extends TesseraError {
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(bytes: number, limit: number) {
+    super(
+      'DATA_TOO_LARGE',
+      `[tessera] session data is ${bytes} bytes, over the limit of ${limit} bytes (maxDataBytes)`,
+    );
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** An operation that needs a live session found none (it expired, was terminated or never existed). */
+export class SessionNotFoundError extends TesseraError {
+  constructor(detail = 'session not found') {
+    super('SESSION_NOT_FOUND', `[tessera] ${detail}`);
+  }
+}
+
+/** An optional peer dependency is not installed. The message says what to install. */
+export class MissingDependencyError extends TesseraError {
+  readonly packageName: string;
+  constructor(packageName: string, feature: string, options?: { cause?: unknown }) {
+    super(
+      'MISSING_DEPENDENCY',
+      `[tessera] ${feature} needs the package "${packageName}": run \`npm install ${packageName}\``,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}
+
+export function isTesseraError(value: unknown): value is TesseraError {
+  return value instanceof TesseraError;
+}

@@ -1,0 +1,262 @@
+/**
+ * The shapes every layer shares: the session record, the store contract, the rate-limit store
+ * contract. `core` talks to backends only through these interfaces.
+ */
+
+/** A JSON value: what session data may hold. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+/** Session data: a JSON object whose top-level keys are the unit of a delta write. */
+export type SessionData = Record<string, JsonValue>;
+
+/** Why a session ended. Stores with an audit trail keep it. */
+export type TerminationReason =
+  | 'logout'
+  | 'timeout'
+  | 'limit'
+  | 'admin'
+  | 'rotated'
+  | 'logout-all'
+  | 'hijack';
+
+export const TERMINATION_REASONS: readonly TerminationReason[] = [
+  'logout',
+  'timeout',
+  'limit',
+  'admin',
+  'rotated',
+  'logout-all',
+  'hijack',
+];
+
+/** What the User-Agent header says about the client. Unknown parts are `null`. */
+export interface DeviceInfo {
+  browser: string | null;
+  browserVersion: string | null;
+  os: string | null;
+  osVersion: string | null;
+  /** `mobile`, `tablet`, `desktop`, `bot` or `unknown`. */
+  type: DeviceType;
+}
+
+export type DeviceType = 'mobile' | 'tablet' | 'desktop' | 'bot' | 'unknown';
+
+/**
+ * One stored session. Keyed by `id`, the SHA-256 of the token (the token itself is never stored).
+ * Times are epoch milliseconds.
+ */
+export interface SessionRecord<Data extends SessionData = SessionData> {
+  /** SHA-256 of the token, lowercase hex (64 characters). */
+  id: string;
+  /** The user this session belongs to, or `null` for an anonymous session. */
+  userId: string | null;
+  data: Data;
+  createdAt: number;
+  lastSeenAt: number;
+  /** The sliding expiry: `lastSeenAt + idleTimeout`, capped at `absoluteExpiresAt`. */
+  idleExpiresAt: number;
+  /** The hard end of the session, or `null` when the absolute timeout is off. */
+  absoluteExpiresAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
+  device: DeviceInfo;
+  /** The synchronizer CSRF token bound to this session. */
+  csrf: string;
+  /** Incremented by every write to the record. */
+  version: number;
+}
+
+/** A terminated session as an audit trail keeps it. */
+export interface TerminatedSessionRecord extends SessionRecord {
+  status: 'terminated';
+  terminatedAt: number;
+  terminationReason: TerminationReason;
+}
+
+/** Why a lookup found no session. Stores report the most precise reason they know. */
+export type MissReason = 'not_found' | 'expired_idle' | 'expired_absolute' | 'terminated';
+
+export type LookupResult<Data extends SessionData = SessionData> =
+  | { record: SessionRecord<Data>; touched: boolean }
+  | { record: null; reason: MissReason };
+
+/** Asks a lookup to also slide the idle expiry, in the same atomic step, when it is due. */
+export interface TouchPolicy {
+  /** Touch only when `now - lastSeenAt >= touchAfter`. */
+  touchAfter: number;
+  /** The new idle expiry is `min(now + idleTimeout, absoluteExpiresAt)`. */
+  idleTimeout: number;
+}
+
+/** A delta write: only the keys named change; concurrent deltas on other keys are all kept. */
+export interface SessionPatch {
+  /** Top-level data keys to set. */
+  set?: Record<string, JsonValue>;
+  /** Top-level data keys to remove. */
+  unset?: string[];
+  /** A new CSRF token (rotation). */
+  csrf?: string;
+}
+
+export interface CreateOptions {
+  /** Evict the least recently active sessions of `record.userId` so at most this many remain. `null`: no limit. */
+  maxSessionsPerUser: number | null;
+  now: number;
+}
+
+export interface CreateResult {
+  /** Ids of the sessions evicted to respect the per-user limit (terminated with reason `limit`). */
+  evicted: string[];
+}
+
+export interface RegenerateResult {
+  /** `false` when the old session was not live: nothing was created. */
+  ok: boolean;
+  evicted: string[];
+}
+
+export interface ListQuery {
+  /** Only this user's sessions. */
+  userId?: string;
+  /** Skip this many (for pagination). @default 0 */
+  offset?: number;
+  /** At most this many. */
+  limit: number;
+}
+
+export interface ListResult {
+  sessions: SessionRecord[];
+  /** Total number of live sessions matching the query (ignoring offset/limit). */
+  total: number;
+}
+
+export interface StoreStats {
+  activeSessions: number;
+  distinctUsers: number;
+  anonymousSessions: number;
+  byBrowser: Record<string, number>;
+  byOs: Record<string, number>;
+  byDeviceType: Record<string, number>;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  store: string;
+  /** Round-trip time of a trivial command, in milliseconds. */
+  latencyMs?: number;
+  detail?: string;
+}
+
+/**
+ * What a store can do. A store that cannot keep a guarantee says so here; the contract suite
+ * skips exactly that group and the docs say so plainly.
+ */
+export interface StoreCapabilities {
+  /** `listUser` and `destroyUser` work (a per-user index exists). */
+  listUser: boolean;
+  /** `list` over all sessions works (admin dashboard). */
+  listAll: boolean;
+  /** `stats` works. */
+  stats: boolean;
+  /** Terminated sessions are kept and `listTerminated` works. */
+  audit: boolean;
+  /** The per-user limit is enforced atomically under concurrent creates. */
+  atomicLimit: boolean;
+  /** A terminated session is gone at once (a pure client-side cookie cannot promise this). */
+  revocation: boolean;
+}
+
+/**
+ * The store contract. Every backend implements it and passes `testSessionStore` from
+ * `tessera/testing`. All times are epoch ms and are supplied by the caller (`now`), so an injected
+ * clock works everywhere; native TTLs are derived relative to `now`.
+ *
+ * Guarantees (see docs/design.md): atomic limit, no lost updates, termination is final, expired is
+ * gone, cleanup cost follows the expired count, regenerate is atomic, errors are typed
+ * (`StoreUnavailableError` within the configured timeout, never a hang).
+ *
+ * Records returned by a store belong to the caller, but `data` may be frozen: treat it as immutable.
+ */
+export interface SessionStore {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+
+  /** Store a new session and enforce the per-user limit in one atomic step. */
+  create(record: SessionRecord, options: CreateOptions): Promise<CreateResult>;
+
+  /**
+   * Read a live session. An expired or terminated one is a miss. With `touch`, slide the idle
+   * expiry in the same atomic step when it is due (`touched` says whether it was written).
+   */
+  get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult>;
+
+  /** Apply a delta to a live session; returns the updated record, or `null` if it is not live. */
+  patch(id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null>;
+
+  /** Terminate one session. Final: no in-flight touch or patch brings it back. `true` if it was live. */
+  destroy(id: string, reason: TerminationReason, now: number): Promise<boolean>;
+
+  /** Terminate all of a user's live sessions, except `exceptId`. Returns the ids terminated. */
+  destroyUser(
+    userId: string,
+    options: { exceptId?: string; reason: TerminationReason; now: number },
+  ): Promise<string[]>;
+
+  /**
+   * Replace `oldId` by `record` in one atomic step: the old session is terminated (reason
+   * `rotated`) and the new one created, with the per-user limit applied to `record.userId`.
+   * Exactly one of two concurrent regenerates of the same old id succeeds.
+   */
+  regenerate(
+    oldId: string,
+    record: SessionRecord,
+    options: CreateOptions,
+  ): Promise<RegenerateResult>;
+
+  /** A user's live sessions, most recently active first. */
+  listUser(userId: string, now: number): Promise<SessionRecord[]>;
+
+  /** Live sessions, most recently active first (needs `capabilities.listAll`, or `userId`). */
+  list?(query: ListQuery, now: number): Promise<ListResult>;
+
+  /** Terminated sessions kept by the audit trail, most recently terminated first. */
+  listTerminated?(
+    query: ListQuery,
+    now: number,
+  ): Promise<{ sessions: TerminatedSessionRecord[]; total: number }>;
+
+  /** Counts over live sessions (needs `capabilities.stats`). */
+  stats?(now: number): Promise<StoreStats>;
+
+  /** Remove expired sessions (and audit rows past retention). Returns the number of sessions removed. */
+  cleanup(now: number): Promise<number>;
+
+  health(): Promise<HealthReport>;
+
+  /** Release connections and timers. A store built from a caller's client leaves that client open. */
+  close(): Promise<void>;
+}
+
+/** One rate-limit counter's state. */
+export interface RateLimitState {
+  count: number;
+  /** When the window ends and the counter resets, epoch ms. */
+  resetAt: number;
+}
+
+/** Fixed-window counters for login rate limiting. */
+export interface RateLimitStore {
+  readonly name: string;
+  /** Add one to `key`'s counter, starting a window of `windowMs` if none is open. Atomic. */
+  hit(key: string, windowMs: number, now: number): Promise<RateLimitState>;
+  /** The counter's state, or `null` if no window is open. */
+  peek(key: string, now: number): Promise<RateLimitState | null>;
+  /** Clear the counter. */
+  reset(key: string): Promise<void>;
+  close(): Promise<void>;
+}

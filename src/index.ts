@@ -1,0 +1,16 @@
+/**
+ * Tessera: secure server-side session management. The root entry holds the core (manager,
+ * contracts, config, errors) and the default memory store; backends and adapters are subpath
+ * exports (`tessera/redis`, `tessera/express`, …) so their client libraries stay optional.
+ */
+export * from './core/client-keys.js';
+export * from './core/config.js';
+export * from './core/device.js';
+export * from './core/duration.js';
+export * from './core/errors.js';
+export * from './core/events.js';
+export * from './core/logger.js';
+export * from './core/manager.js';
+export * from './core/tokens.js';
+export * from './core/types.js';
+export * from './stores/memory.js';
