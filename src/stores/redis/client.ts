@@ -1,0 +1,390 @@
+/**
+ * One small interface over the two Redis clients people hold: node-redis (`redis`: createClient,
+ * createCluster, createSentinel) and ioredis (`Redis`, `Cluster`, Sentinel through `Redis`). The
+ * store only needs: run a script by SHA (reloading it on NOSCRIPT), send a plain command, ping and
+ * close. This module also owns the deadline on every call and the translation of client errors
+ * into `StoreUnavailableError` / `StoreError`, so no client's quirks reach the store.
+ */
+
+import type { ResolvedRedisConfig } from '../../core/config.js';
+import { MissingDependencyError, StoreError, StoreUnavailableError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { describeError } from '../../core/logger.js';
+import type { LuaScript } from './scripts.js';
+
+export const REDIS_STORE_NAME = 'redis';
+
+/** Which library the store uses when it creates its own client. */
+export type RedisClientKind = 'ioredis' | 'node-redis';
+
+/** What the store needs from a connection. */
+export interface ScriptClient {
+  /** host:port (or a description of the topology), for error messages; never a credential. */
+  readonly address: string;
+  /** EVALSHA; on NOSCRIPT (a restarted server, a new Cluster node) EVAL, which caches it again. */
+  run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
+  /** A plain command; `key` routes it on a Cluster. */
+  command(args: string[], key: string): Promise<unknown>;
+  /** PING round trip in ms. */
+  ping(routeKey: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+// Minimal structural views of both clients: the packages are optional, so only their shapes are used.
+interface NodeRedisLike {
+  sendCommand: (...args: unknown[]) => Promise<unknown>;
+  on?: (event: string, listener: (...args: unknown[]) => void) => unknown;
+  isReady?: boolean;
+  isOpen?: boolean;
+  options?: { socket?: { host?: string; port?: number; path?: string } };
+  close?: () => Promise<void>;
+  quit?: () => Promise<unknown>;
+  destroy?: () => void;
+  masters?: unknown;
+  // present on a Sentinel client
+  getMasterNode?: () => unknown;
+}
+
+interface IoRedisLike {
+  evalsha: (...args: unknown[]) => Promise<unknown>;
+  eval: (...args: unknown[]) => Promise<unknown>;
+  call: (...args: unknown[]) => Promise<unknown>;
+  ping: () => Promise<unknown>;
+  quit: () => Promise<unknown>;
+  disconnect: () => void;
+  status?: string;
+  isCluster?: boolean;
+  options?: { host?: string; port?: number; name?: string; sentinels?: unknown[] };
+  once: (event: string, listener: (...args: unknown[]) => void) => unknown;
+  off?: (event: string, listener: (...args: unknown[]) => void) => unknown;
+  on: (event: string, listener: (...args: unknown[]) => void) => unknown;
+}
+
+function isIoRedis(client: unknown): client is IoRedisLike {
+  const c = client as Partial<IoRedisLike>;
+  return typeof c.evalsha === 'function' && typeof c.call === 'function';
+}
+
+function isNodeRedis(client: unknown): client is NodeRedisLike {
+  const c = client as Partial<NodeRedisLike> & { evalSha?: unknown };
+  return typeof c.sendCommand === 'function' && typeof c.evalSha === 'function';
+}
+
+/**
+ * Whether `err` is an error reply from the Redis server (node-redis `ErrorReply`, ioredis
+ * `ReplyError`), as opposed to a connection problem. Classes are recognised through the prototype
+ * chain because neither package is imported here.
+ */
+function isReplyError(err: unknown): err is Error {
+  for (let p = err as object | null; p; p = Object.getPrototypeOf(p)) {
+    const name = (p as { constructor?: { name?: string } }).constructor?.name;
+    if (name === 'ErrorReply' || name === 'ReplyError') return true;
+  }
+  return false;
+}
+
+/** The error code of a server reply: its first word, as defined by the Redis protocol. */
+function replyCode(err: Error): string {
+  return err.message.split(' ', 1)[0] ?? '';
+}
+
+// Replies that mean "this node cannot serve you right now": a failover, a loading server, a Cluster
+// without quorum. They are outages, not bugs in the request.
+const UNAVAILABLE_CODES = new Set([
+  'LOADING',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'READONLY',
+  'BUSY',
+]);
+
+class DeadlineError extends Error {}
+
+/** Wraps a client's promise in the store's deadline and error types. */
+async function guarded<T>(address: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DeadlineError(`no reply within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const work = fn();
+  // A reply that arrives after the deadline must not become an unhandled rejection.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (err) {
+    throw translateError(address, err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function translateError(address: string, err: unknown): Error {
+  if (err instanceof StoreUnavailableError || err instanceof StoreError) return err;
+  if (err instanceof DeadlineError)
+    return new StoreUnavailableError(REDIS_STORE_NAME, address, err.message, { cause: err });
+  if (isReplyError(err)) {
+    if (UNAVAILABLE_CODES.has(replyCode(err)))
+      return new StoreUnavailableError(REDIS_STORE_NAME, address, err.message, { cause: err });
+    return new StoreError(REDIS_STORE_NAME, `server replied: ${err.message}`, { cause: err });
+  }
+  const detail = err instanceof Error ? err.message || err.name : String(err);
+  return new StoreUnavailableError(REDIS_STORE_NAME, address, detail, { cause: err });
+}
+
+function isNoScript(err: unknown): boolean {
+  return isReplyError(err) && replyCode(err) === 'NOSCRIPT';
+}
+
+/** How long to wait between reconnect attempts: short, so a restarted server is found quickly. */
+function backoff(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 1000);
+}
+
+export interface ClientOptions {
+  timeoutMs: number;
+  logger: Logger;
+  /** The store owns the client (it created it) and closes it on close(). */
+  owned: boolean;
+  /** Waits for the first connection of a client the store created. */
+  ready?: () => Promise<void>;
+}
+
+function wrapIoRedis(
+  client: IoRedisLike,
+  address: string,
+  { timeoutMs, owned, ready }: ClientOptions,
+): ScriptClient {
+  const call = <T>(fn: () => Promise<T>) =>
+    guarded(address, timeoutMs, async () => {
+      await ready?.();
+      return fn();
+    });
+  return {
+    address,
+    run: (script, keys, args) =>
+      call(async () => {
+        try {
+          return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+        } catch (err) {
+          if (!isNoScript(err)) throw err;
+          return client.eval(script.source, keys.length, ...keys, ...args);
+        }
+      }),
+    command: (args, _key) => call(() => client.call(args[0], ...args.slice(1))),
+    async ping(_key) {
+      const started = performance.now();
+      await call(() => client.ping());
+      return performance.now() - started;
+    },
+    async close() {
+      if (!owned) return;
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    },
+  };
+}
+
+function wrapNodeRedis(
+  client: NodeRedisLike,
+  address: string,
+  { timeoutMs, owned, ready }: ClientOptions,
+): ScriptClient {
+  const cluster = client.masters !== undefined;
+  const sentinel = typeof client.getMasterNode === 'function';
+  // The three node-redis client kinds route a raw command differently.
+  const send = (args: string[], key: string): Promise<unknown> =>
+    cluster
+      ? client.sendCommand(key, false, args)
+      : sentinel
+        ? client.sendCommand(false, args)
+        : client.sendCommand(args);
+  const call = <T>(fn: () => Promise<T>) =>
+    guarded(address, timeoutMs, async () => {
+      await ready?.();
+      return fn();
+    });
+  return {
+    address,
+    run: (script, keys, args) =>
+      call(async () => {
+        const tail = [String(keys.length), ...keys, ...args];
+        const key = keys[0] ?? '';
+        try {
+          return await send(['EVALSHA', script.sha, ...tail], key);
+        } catch (err) {
+          if (!isNoScript(err)) throw err;
+          return send(['EVAL', script.source, ...tail], key);
+        }
+      }),
+    command: (args, key) => call(() => send(args, key)),
+    async ping(key) {
+      const started = performance.now();
+      await call(() => send(['PING'], key));
+      return performance.now() - started;
+    },
+    async close() {
+      if (!owned) return;
+      try {
+        if (client.isOpen === false) client.destroy?.();
+        else if (client.close) await client.close();
+        else await client.quit?.();
+      } catch {
+        client.destroy?.();
+      }
+    },
+  };
+}
+
+/** Describes where a caller's client points, for error messages. */
+function addressOf(client: unknown): string {
+  if (isIoRedis(client)) {
+    const o = client.options ?? {};
+    if (client.isCluster) return 'redis cluster';
+    if (o.sentinels) return `redis sentinel "${o.name ?? ''}"`;
+    return `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+  }
+  const c = client as NodeRedisLike;
+  if (c.masters !== undefined) return 'redis cluster';
+  if (typeof c.getMasterNode === 'function') return 'redis sentinel';
+  const socket = c.options?.socket;
+  if (socket?.path) return socket.path;
+  return `${socket?.host ?? 'localhost'}:${socket?.port ?? 6379}`;
+}
+
+/** Wraps a client the caller already holds (node-redis or ioredis, standalone, Cluster or Sentinel). */
+export function wrapClient(client: unknown, timeoutMs: number, logger: Logger): ScriptClient {
+  const address = addressOf(client);
+  if (isIoRedis(client)) return wrapIoRedis(client, address, { timeoutMs, logger, owned: false });
+  if (isNodeRedis(client))
+    return wrapNodeRedis(client, address, { timeoutMs, logger, owned: false });
+  throw new StoreError(
+    REDIS_STORE_NAME,
+    'the client option is neither a node-redis nor an ioredis client',
+  );
+}
+
+/** Logs a client's connection errors without letting them crash the process (an 'error' event). */
+function errorListener(logger: Logger, address: string): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    // A down server emits an error per reconnect attempt: one line per 10 s is enough.
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    logger.warn(
+      { store: REDIS_STORE_NAME, address, err: describeError(err) },
+      'redis connection error',
+    );
+  };
+}
+
+/** One shared wait for 'ready' (not a listener per call, which would pile up while Redis is down). */
+function readyWaiter(isReady: () => boolean, onReady: (fn: () => void) => () => void) {
+  let pending: Promise<void> | undefined;
+  return () => {
+    if (isReady()) return Promise.resolve();
+    pending ??= new Promise<void>((resolve) => {
+      const off = onReady(() => {
+        off();
+        pending = undefined;
+        resolve();
+      });
+    });
+    return pending;
+  };
+}
+
+/** Creates the store's own connection from a resolved `RedisConfig`, failing fast while it is down. */
+export async function createOwnClient(
+  kind: RedisClientKind,
+  config: ResolvedRedisConfig,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<ScriptClient> {
+  const address = `${config.host}:${config.port}`;
+  const onError = errorListener(logger, address);
+  if (kind === 'ioredis') {
+    let mod: { Redis: typeof import('ioredis').Redis };
+    try {
+      mod = await import('ioredis');
+    } catch (cause) {
+      throw new MissingDependencyError('ioredis', 'the Redis store (client: "ioredis")', { cause });
+    }
+    const client = new mod.Redis({
+      host: config.host,
+      port: config.port,
+      db: config.db,
+      username: config.username,
+      password: config.password,
+      tls: config.tls ? { servername: config.host } : undefined,
+      connectTimeout: config.connectTimeout,
+      // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: backoff,
+    });
+    client.on('error', onError);
+    const ready = readyWaiter(
+      () => client.status === 'ready',
+      (fn) => {
+        client.on('ready', fn);
+        return () => client.off('ready', fn);
+      },
+    );
+    return wrapIoRedis(client as unknown as IoRedisLike, address, {
+      timeoutMs,
+      logger,
+      owned: true,
+      ready,
+    });
+  }
+  let mod: typeof import('redis');
+  try {
+    mod = await import('redis');
+  } catch (cause) {
+    throw new MissingDependencyError('redis', 'the Redis store (client: "node-redis")', { cause });
+  }
+  const socket = config.tls
+    ? {
+        host: config.host,
+        port: config.port,
+        tls: true as const,
+        servername: config.host,
+        connectTimeout: config.connectTimeout,
+        reconnectStrategy: backoff,
+      }
+    : {
+        host: config.host,
+        port: config.port,
+        connectTimeout: config.connectTimeout,
+        reconnectStrategy: backoff,
+      };
+  const client = mod.createClient({
+    socket,
+    username: config.username,
+    password: config.password,
+    database: config.db,
+    // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
+    disableOfflineQueue: true,
+  });
+  client.on('error', onError);
+  // connect() keeps retrying through reconnectStrategy; calls wait for 'ready' within their deadline.
+  client.connect().catch(onError);
+  const ready = readyWaiter(
+    () => client.isReady,
+    (fn) => {
+      client.on('ready', fn);
+      return () => client.off('ready', fn);
+    },
+  );
+  return wrapNodeRedis(client as unknown as NodeRedisLike, address, {
+    timeoutMs,
+    logger,
+    owned: true,
+    ready,
+  });
+}
