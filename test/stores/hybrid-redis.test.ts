@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { createHybridStore } from '../../src/stores/hybrid.js';
+import { createRedisStore } from '../../src/stores/redis/index.js';
+import { createSqlStore } from '../../src/stores/sql/index.js';
+import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
+import { redisCli, type StandaloneRedis, startRedis } from '../support/redis-servers.js';
+import { requireCommand, requireService } from '../support/services.js';
+import { dropTables } from './sql-shared.js';
+
+const pgUrl = 'postgres://postgres@127.0.0.1:5432/test';
+const table = `hr_${randomBytes(6).toString('hex')}`;
+const prefix = `hyb-${randomBytes(4).toString('hex')}:`;
+const ok =
+  (await requireCommand('redis-server', 'apt-get install -y redis-server')) &&
+  (await requireService('PostgreSQL', '127.0.0.1', 5432, 'apt-get install -y postgresql'));
+const HOUR = 3_600_000;
+
+const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
+const exec = async (text: string) => (await admin.query(text)).rows as Record<string, unknown>[];
+
+// Our own Redis server: flushing and restarting it cannot disturb anyone else's keys.
+let redis: StandaloneRedis;
+beforeAll(async () => {
+  if (ok) redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+  if (ok) await dropTables('postgres', exec, table);
+  await admin.end();
+});
+
+const make = (timeout = 1000) =>
+  createHybridStore({
+    cache: createRedisStore({
+      port: redis.port,
+      prefix,
+      connectTimeout: timeout,
+      commandTimeout: 500,
+    }),
+    database: createSqlStore({ url: pgUrl, table, timeout: 5000, poolSize: 4 }),
+  });
+
+describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): contract', () => {
+  testSessionStore(it, () => make(), { second: () => make(), prefix: 'hybrid redis+postgres' });
+});
+
+describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): cache loss', () => {
+  const policy = { touchAfter: 0, idleTimeout: HOUR };
+
+  async function validateAll(store: ReturnType<typeof make>, ids: string[], now: number) {
+    const results = await Promise.all(ids.map((id) => store.get(id, now, policy)));
+    return results.filter((r) => r.record !== null).length;
+  }
+
+  it('FLUSHALL in the middle of a run of validations: every session still validates', async () => {
+    const store = make();
+    try {
+      const now = Date.now();
+      const records = Array.from({ length: 60 }, () => sampleRecord({}, now));
+      for (const r of records) await store.create(r, { maxSessionsPerUser: 5, now });
+      const ids = records.map((r) => r.id);
+      for (let round = 0; round < 10; round++) {
+        const validating = validateAll(store, ids, now + round * 1000);
+        if (round === 4 || round === 7) await redisCli(['-p', String(redis.port), 'FLUSHALL']);
+        assert.equal(await validating, ids.length, `round ${round}: somebody was logged out`);
+      }
+      const keys = Number(await redisCli(['-p', String(redis.port), 'DBSIZE']));
+      assert.ok(keys >= ids.length, `the cache was refilled (${keys} keys)`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('Redis restarted (down, then back empty): validations keep working throughout', async () => {
+    const store = make(300);
+    try {
+      const now = Date.now();
+      const records = Array.from({ length: 20 }, () => sampleRecord({}, now));
+      for (const r of records) await store.create(r, { maxSessionsPerUser: 5, now });
+      const ids = records.map((r) => r.id);
+      assert.equal(await validateAll(store, ids, now), ids.length);
+      await redis.stop();
+      assert.equal(await validateAll(store, ids, now + 1000), ids.length, 'while Redis is down');
+      const ended = records[0]!;
+      assert.equal(await store.destroy(ended.id, 'logout', now + 1000), true);
+      await redis.start();
+      let live = 0;
+      for (let i = 0; i < 20 && live !== ids.length - 1; i++) {
+        live = await validateAll(store, ids, now + 2000);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(live, ids.length - 1, 'back up: all but the destroyed one validate');
+      assert.equal((await store.get(ended.id, now + 2000)).record, null);
+    } finally {
+      await store.close();
+    }
+  });
+});
