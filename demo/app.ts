@@ -1,0 +1,202 @@
+/**
+ * The demo application on the Express adapter: login (rate-limited), a home page with a
+ * CSRF-protected form writing to the session, flash messages, "your devices" with revoke and
+ * "log out everywhere else", logout, and the mount point of the admin dashboard.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { sessionOf, tesseraSession } from '../src/adapters/express.js';
+import type { SessionManager } from '../src/core/manager.js';
+import { retryAfterSeconds } from '../src/http/responses.js';
+import { checkPassword, type DemoUser, userById } from './users.js';
+import { devicesPage, homePage, type Layout, loginPage, messagePage } from './views.js';
+
+/** What the demo keeps in a session. */
+export type DemoData = { notes?: string[] };
+
+export interface DemoAppOptions {
+  manager: SessionManager<DemoData>;
+  /** `development` relaxes Secure cookies for http://localhost. */
+  mode: 'production' | 'development';
+  trustProxy?: boolean;
+}
+
+export function createDemoApp({ manager, mode, trustProxy = false }: DemoAppOptions) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set({
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      'referrer-policy': 'same-origin',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    next();
+  });
+
+  // Before the session middleware: a probe that keeps answering while the session store is down.
+  app.get('/healthz', async (_req, res) => {
+    const health = await manager.health();
+    res.status(health.ok ? 200 : 503).json(health);
+  });
+
+  const sessions = tesseraSession(manager, { mode, trustProxy });
+  app.use(sessions);
+  app.use(express.urlencoded({ extended: false, limit: '20kb' }));
+
+  const layout = (req: Request, title: string): Layout => {
+    const session = sessionOf<DemoData>(req);
+    return {
+      title,
+      user: userById(session.userId),
+      csrfToken: session.csrfToken,
+      flashes: session.flashes(),
+    };
+  };
+  const field = (req: Request, name: string): string => {
+    const value = (req.body as Record<string, unknown> | undefined)?.[name];
+    return typeof value === 'string' ? value : '';
+  };
+  const requireUser = (req: Request, res: Response, next: NextFunction) => {
+    if (userById(sessionOf(req).userId)) return next();
+    res.redirect(303, '/login');
+  };
+
+  app.get('/', requireUser, (req, res) => {
+    const notes = sessionOf<DemoData>(req).get('notes') ?? [];
+    res.type('html').send(homePage(layout(req, 'Home'), notes));
+  });
+
+  app.get('/login', (req, res) => {
+    if (sessionOf(req).userId) return res.redirect(303, '/');
+    res.type('html').send(loginPage(layout(req, 'Log in')));
+  });
+
+  app.post('/login', async (req, res) => {
+    const session = sessionOf<DemoData>(req);
+    const username = field(req, 'username').slice(0, 100);
+    const password = field(req, 'password').slice(0, 200);
+    let user: DemoUser | null = null;
+    const result = await session.login(username, () => {
+      user = checkPassword(username, password);
+      return user?.id ?? null;
+    });
+    if (result.ok) {
+      session.flash('info', `Welcome back, ${userById(result.userId)?.name}.`);
+      return res.redirect(303, '/');
+    }
+    if (result.reason === 'rate_limited') {
+      const seconds = retryAfterSeconds(result.retryAfterMs);
+      res.status(429).set('retry-after', String(seconds));
+      return res.type('html').send(
+        loginPage(layout(req, 'Log in'), {
+          username,
+          error: `Too many failed login attempts. Try again in ${Math.ceil(seconds / 60)} minute(s).`,
+        }),
+      );
+    }
+    res
+      .status(401)
+      .type('html')
+      .send(
+        loginPage(layout(req, 'Log in'), {
+          username,
+          error: `Wrong username or password (${result.remaining} attempt(s) left before a pause).`,
+        }),
+      );
+  });
+
+  app.post('/notes', requireUser, (req, res) => {
+    const session = sessionOf<DemoData>(req);
+    const note = field(req, 'note').trim().slice(0, 200);
+    if (note) {
+      session.set('notes', [...(session.get('notes') ?? []), note].slice(-20));
+      session.flash('info', 'Note saved in your session.');
+    }
+    res.redirect(303, '/');
+  });
+
+  app.post('/notes/clear', requireUser, (req, res) => {
+    sessionOf<DemoData>(req).delete('notes').flash('info', 'Notes cleared.');
+    res.redirect(303, '/');
+  });
+
+  app.get('/devices', requireUser, async (req, res) => {
+    const session = sessionOf(req);
+    const list = await manager.listUserSessions(session.userId!);
+    res.type('html').send(devicesPage(layout(req, 'Your devices'), list, session.id));
+  });
+
+  app.post('/devices/revoke', requireUser, async (req, res) => {
+    const session = sessionOf(req);
+    const id = field(req, 'id');
+    // Only one of this user's own sessions may be revoked here.
+    const mine = (await manager.listUserSessions(session.userId!)).some((s) => s.id === id);
+    if (!mine) {
+      session.flash('error', 'That session is not one of yours, or it has already ended.');
+      return res.redirect(303, '/devices');
+    }
+    if (id === session.id) {
+      await session.destroy();
+      session.flash('info', 'You have been logged out.');
+      return res.redirect(303, '/login');
+    }
+    await manager.terminate(id, 'logout');
+    session.flash('info', 'The session was revoked: that device is logged out.');
+    res.redirect(303, '/devices');
+  });
+
+  app.post('/devices/revoke-others', requireUser, async (req, res) => {
+    const session = sessionOf(req);
+    const ended = await session.destroyAll({ exceptCurrent: true });
+    session.flash('info', `Logged out everywhere else (${ended.length} session(s) ended).`);
+    res.redirect(303, '/devices');
+  });
+
+  app.post('/logout', async (req, res) => {
+    const session = sessionOf(req);
+    await session.destroy();
+    session.flash('info', 'You have been logged out.');
+    res.redirect(303, '/login');
+  });
+
+  // ── Admin dashboard mount point ──────────────────────────────────────────────────────────────
+  // The admin dashboard (a separate module) mounts here, behind `requireAdmin`:
+  //   app.use('/admin', requireAdmin, adminRouter(manager));
+  // Until then /admin shows a placeholder to the admin user.
+  const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
+    const user = userById(sessionOf(req).userId);
+    if (user?.admin) return next();
+    if (!user) return res.redirect(303, '/login');
+    res
+      .status(403)
+      .type('html')
+      .send(
+        messagePage(
+          layout(req, 'Forbidden'),
+          'Forbidden',
+          'Only the admin user can open the admin dashboard.',
+        ),
+      );
+  };
+  app.get('/admin', requireAdmin, (req, res) => {
+    res
+      .type('html')
+      .send(
+        messagePage(
+          layout(req, 'Admin'),
+          'Admin dashboard',
+          'The admin dashboard is not mounted in this build yet.',
+        ),
+      );
+  });
+
+  app.use((req: Request, res: Response) => {
+    res
+      .status(404)
+      .type('html')
+      .send(messagePage(layout(req, 'Not found'), 'Not found', 'There is no page here.'));
+  });
+  app.use(sessions.errors);
+  return app;
+}

@@ -1,0 +1,138 @@
+/**
+ * Cookie names and headers for the session and CSRF cookies, on plain header strings (the `cookie`
+ * package), so every adapter and runtime reads and writes them the same way. Hostile input
+ * (oversized, duplicated, non-ASCII, malformed) reads as "no cookie", never as an exception.
+ */
+import { parseCookie, stringifySetCookie } from 'cookie';
+
+/** A Cookie header longer than this is ignored as a whole (the visitor is treated as anonymous). */
+export const MAX_COOKIE_HEADER_BYTES = 8192;
+
+/** The two cookie names for one request: with the `__Host-` prefix when the cookies are Secure. */
+export interface CookieNames {
+  session: string;
+  csrf: string;
+  secure: boolean;
+}
+
+export function cookieNames(baseName: string, secure: boolean): CookieNames {
+  const prefix = secure ? '__Host-' : '';
+  return { session: `${prefix}${baseName}`, csrf: `${prefix}${baseName}.csrf`, secure };
+}
+
+/** True for http://localhost, 127.0.0.0/8 and [::1]: the only hosts development mode relaxes. */
+export function isLocalHost(hostHeader: string | null | undefined): boolean {
+  if (!hostHeader) return false;
+  const host = hostHeader
+    .trim()
+    .toLowerCase()
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+export interface ReadCookies {
+  /** The session cookie's value, or `null` when absent, duplicated or unreadable. */
+  session: string | null;
+  /** The CSRF cookie's value, or `null`. */
+  csrf: string | null;
+  /** Whether a session cookie was sent at all (so a dead one can be cleared). */
+  sessionSent: boolean;
+}
+
+const NONE: ReadCookies = { session: null, csrf: null, sessionSent: false };
+
+/**
+ * Reads the session and CSRF cookies from a Cookie header. A name sent twice (cookie tossing from a
+ * sibling domain, or a stale path) is ambiguous, so it counts as absent.
+ */
+export function readCookies(header: string | null | undefined, names: CookieNames): ReadCookies {
+  if (!header || header.length > MAX_COOKIE_HEADER_BYTES) return NONE;
+  let parsed: Record<string, string | undefined>;
+  try {
+    parsed = parseCookie(header);
+  } catch {
+    return NONE;
+  }
+  const counts = countNames(header, [names.session, names.csrf]);
+  const pick = (name: string) => {
+    const value = parsed[name];
+    return value !== undefined && counts[name] === 1 && isPrintableAscii(value) ? value : null;
+  };
+  return {
+    session: pick(names.session),
+    csrf: pick(names.csrf),
+    sessionSent: (counts[names.session] ?? 0) > 0,
+  };
+}
+
+function countNames(header: string, names: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
+    if (names.includes(name)) counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function isPrintableAscii(value: string): boolean {
+  return /^[\x21-\x7e]*$/.test(value);
+}
+
+export interface CookieSettings {
+  names: CookieNames;
+  /** Max-Age in seconds: the idle timeout. */
+  maxAgeSeconds: number;
+  sameSite: 'lax' | 'strict';
+}
+
+/** Set-Cookie for the session token: HttpOnly, never readable by scripts. */
+export function sessionCookie(token: string, s: CookieSettings): string {
+  return stringifySetCookie(s.names.session, token, {
+    httpOnly: true,
+    secure: s.names.secure,
+    sameSite: s.sameSite,
+    path: '/',
+    maxAge: s.maxAgeSeconds,
+  });
+}
+
+/** Set-Cookie for the CSRF token: readable, so a script can copy it into `X-CSRF-Token`. */
+export function csrfCookie(token: string, s: CookieSettings): string {
+  return stringifySetCookie(s.names.csrf, token, {
+    httpOnly: false,
+    secure: s.names.secure,
+    sameSite: s.sameSite,
+    path: '/',
+    maxAge: s.maxAgeSeconds,
+  });
+}
+
+/** Set-Cookie that removes a cookie (same attributes, so the browser matches it). */
+export function clearCookie(name: string, s: CookieSettings, httpOnly: boolean): string {
+  return stringifySetCookie(name, '', {
+    httpOnly,
+    secure: s.names.secure,
+    sameSite: s.sameSite,
+    path: '/',
+    maxAge: 0,
+    expires: new Date(0),
+  });
+}
+
+/** The token from `Authorization: Bearer <token>` or a configured header, or `null`. */
+export function readBearer(
+  authorization: string | null | undefined,
+  custom: string | null | undefined,
+): string | null {
+  if (custom && custom.length <= 256) return custom.trim();
+  if (!authorization || authorization.length > 512) return null;
+  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(authorization);
+  return match?.[1] ?? null;
+}

@@ -1,0 +1,98 @@
+/**
+ * The error answers the HTTP layer gives by itself (403 CSRF, 429 rate limit, 503 store outage, 400
+ * bad request): a short body a person can read, as JSON or HTML depending on `Accept`.
+ */
+import { isTesseraError } from '../core/errors.js';
+
+export type HttpErrorKind = 'csrf' | 'rate_limited' | 'store_unavailable' | 'bad_request';
+
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const MESSAGES: Record<HttpErrorKind, { status: number; title: string; message: string }> = {
+  csrf: {
+    status: 403,
+    title: 'Forbidden: missing or invalid CSRF token',
+    message:
+      'This request changes something, so it must carry the CSRF token of your session (the X-CSRF-Token header or a _csrf form field). Reload the page and try again.',
+  },
+  rate_limited: {
+    status: 429,
+    title: 'Too many attempts',
+    message: 'Too many failed login attempts. Wait before trying again.',
+  },
+  store_unavailable: {
+    status: 503,
+    title: 'Session service unavailable',
+    message:
+      'Sessions cannot be read or saved right now because the session store is unreachable. Please try again shortly.',
+  },
+  bad_request: {
+    status: 400,
+    title: 'Bad request',
+    message: 'The request could not be read.',
+  },
+};
+
+/** Whether the client prefers HTML (a browser navigating) over JSON (a script or API client). */
+export function wantsHtml(accept: string | null | undefined): boolean {
+  if (!accept) return false;
+  const a = accept.toLowerCase();
+  const html = a.indexOf('text/html');
+  const json = a.indexOf('application/json');
+  return html !== -1 && (json === -1 || html < json);
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** The answer for one of the layer's own errors. `retryAfterMs` adds `Retry-After` (seconds, rounded up). */
+export function errorAnswer(
+  kind: HttpErrorKind,
+  accept: string | null | undefined,
+  extra: { retryAfterMs?: number; message?: string } = {},
+): ErrorAnswer {
+  const spec = MESSAGES[kind];
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  let message = extra.message ?? spec.message;
+  if (extra.retryAfterMs !== undefined) {
+    const seconds = retryAfterSeconds(extra.retryAfterMs);
+    headers['retry-after'] = String(seconds);
+    if (extra.message === undefined) message = `${message} Retry in ${seconds} s.`;
+  }
+  if (kind === 'store_unavailable' && extra.retryAfterMs === undefined)
+    headers['retry-after'] = '5';
+  if (wantsHtml(accept)) {
+    headers['content-type'] = 'text/html; charset=utf-8';
+    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(spec.title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem"><h1>${spec.status} ${escapeHtml(spec.title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
+    return { status: spec.status, headers, body };
+  }
+  headers['content-type'] = 'application/json; charset=utf-8';
+  return {
+    status: spec.status,
+    headers,
+    body: JSON.stringify({ error: kind, status: spec.status, message }),
+  };
+}
+
+/** Seconds for a `Retry-After` header: at least 1, rounded up. */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * Whether an error means the session store failed (down, slow, or a broken reply): such errors
+ * become a 503, anything else is the application's own error.
+ */
+export function isStoreFailure(err: unknown): boolean {
+  return isTesseraError(err) && (err.code === 'STORE_UNAVAILABLE' || err.code === 'STORE_ERROR');
+}

@@ -1,0 +1,359 @@
+/**
+ * The per-request session object (`req.session`, `c.get('session')`): reads see the stored data
+ * plus this request's own changes; writes are collected as a delta (keys set, keys removed) and
+ * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
+ * logout (`destroy`) act at once, because their effect must not depend on the response.
+ */
+import type { IssuedSession, Session, SessionManager } from '../core/manager.js';
+import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
+import type { JsonValue, SessionData } from '../core/types.js';
+
+/** Data key that carries flash messages to the next request. */
+export const FLASH_KEY = '__flash';
+
+/** How the token reached the server: a browser cookie, or an API client's header. */
+export type TokenSource = 'cookie' | 'bearer' | null;
+
+export type LoginResult =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid'; remaining: number }
+  | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
+
+/** What the handler passes in when it builds the session for a request. */
+export interface RequestSessionInit<Data extends SessionData> {
+  manager: SessionManager<Data>;
+  record: Session<Data> | null;
+  token: string | null;
+  source: TokenSource;
+  /** The CSRF cookie's value (the pre-session token of an anonymous visitor). */
+  csrfCookie: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** Epoch ms just before the session was read, to tell whether this request touched it. */
+  loadedAt: number;
+}
+
+/** What `commit()` decided about cookies; the handler turns it into Set-Cookie headers. */
+export interface CommitOutcome {
+  /** Set the session cookie to this token (`null`: clear it; `undefined`: leave it). */
+  sessionToken?: string | null;
+  /** Set the CSRF cookie to this token (`null`: clear it; `undefined`: leave it). */
+  csrfToken?: string | null;
+}
+
+export class RequestSession<Data extends SessionData = SessionData> {
+  readonly #manager: SessionManager<Data>;
+  #record: Session<Data> | null;
+  #token: string | null;
+  readonly #source: TokenSource;
+  readonly #ip: string | null;
+  readonly #userAgent: string | null;
+  readonly #loadedAt: number;
+  readonly #csrfCookie: string | null;
+  #preCsrf: string | null;
+  #preCsrfIssued = false;
+  #set = new Map<string, JsonValue>();
+  #unset = new Set<string>();
+  /** The token changed in this request (created, regenerated or destroyed). */
+  #tokenChanged = false;
+  #issuedToken: string | null = null;
+  #committed = false;
+
+  constructor(init: RequestSessionInit<Data>) {
+    this.#manager = init.manager;
+    this.#record = init.record;
+    this.#token = init.record ? init.token : null;
+    this.#source = init.source;
+    this.#ip = init.ip;
+    this.#userAgent = init.userAgent;
+    this.#loadedAt = init.loadedAt;
+    this.#csrfCookie = init.csrfCookie;
+    this.#preCsrf = isWellFormedToken(init.csrfCookie) ? init.csrfCookie : null;
+  }
+
+  /** The session id (SHA-256 of the token), or `null` while the visitor has no stored session. */
+  get id(): string | null {
+    return this.#record?.id ?? null;
+  }
+
+  /** The logged-in user, or `null` for an anonymous visitor. */
+  get userId(): string | null {
+    return this.#record?.userId ?? null;
+  }
+
+  /** Whether a stored session backs this request (false for a first-time anonymous visitor). */
+  get exists(): boolean {
+    return this.#record !== null;
+  }
+
+  /** How the token arrived: `cookie`, `bearer` (an API client's header) or `null`. */
+  get source(): TokenSource {
+    return this.#source;
+  }
+
+  /** The client address as `trustProxy` decided it. */
+  get ip(): string | null {
+    return this.#ip;
+  }
+
+  /** The stored record (times, device, IP), or `null`. Its `data` does not include pending changes. */
+  get record(): Readonly<Session<Data>> | null {
+    return this.#record;
+  }
+
+  /**
+   * The token issued during this request by `regenerate` or the first write, for API clients that
+   * carry it in a header instead of a cookie. `null` otherwise. Never log it.
+   */
+  get issuedToken(): string | null {
+    return this.#issuedToken;
+  }
+
+  /** The session data with this request's changes applied (flash messages excluded). */
+  get data(): Readonly<Data> {
+    const data: Record<string, JsonValue> = { ...(this.#record?.data ?? {}) };
+    for (const key of this.#unset) delete data[key];
+    for (const [key, value] of this.#set) data[key] = value;
+    delete data[FLASH_KEY];
+    return data as Data;
+  }
+
+  get<K extends keyof Data & string>(key: K): Data[K] | undefined {
+    if (this.#set.has(key)) return this.#set.get(key) as Data[K];
+    if (this.#unset.has(key)) return undefined;
+    return this.#record?.data[key] as Data[K] | undefined;
+  }
+
+  /** Sets a top-level key; saved with the response. */
+  set<K extends keyof Data & string>(key: K, value: Data[K]): this {
+    this.#assertOpen();
+    this.#unset.delete(key);
+    this.#set.set(key, value as JsonValue);
+    return this;
+  }
+
+  /** Removes a top-level key; saved with the response. */
+  delete<K extends keyof Data & string>(key: K): this {
+    this.#assertOpen();
+    this.#set.delete(key);
+    this.#unset.add(key);
+    return this;
+  }
+
+  /** Leaves a message for the next request that reads `flashes()` (and only that one). */
+  flash(key: string, value: JsonValue): this {
+    this.#assertOpen();
+    const pending = this.#set.get(FLASH_KEY);
+    const current =
+      pending && typeof pending === 'object' && !Array.isArray(pending) ? pending : {};
+    this.#unset.delete(FLASH_KEY);
+    this.#set.set(FLASH_KEY, { ...current, [key]: value });
+    return this;
+  }
+
+  /**
+   * The flash messages the previous request left, consumed: a later request will not see them.
+   * Messages flashed during this request are kept for the next one.
+   */
+  flashes(): Record<string, JsonValue> {
+    const stored = this.#record?.data[FLASH_KEY];
+    if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
+    if (!this.#set.has(FLASH_KEY)) this.#unset.add(FLASH_KEY);
+    return { ...stored };
+  }
+
+  /**
+   * The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header. A visitor without a
+   * stored session gets a pre-session token held only in the CSRF cookie (double submit), so the
+   * login form is protected too.
+   */
+  get csrfToken(): string {
+    if (this.#record) return this.#record.csrf;
+    if (!this.#preCsrf) {
+      this.#preCsrf = generateToken();
+      this.#preCsrfIssued = true;
+    }
+    return this.#preCsrf;
+  }
+
+  /** Whether `submitted` is this request's CSRF token, compared in constant time. */
+  verifyCsrf(submitted: unknown): boolean {
+    if (this.#record) return this.#manager.verifyCsrf(this.#record, submitted);
+    return (
+      this.#preCsrf !== null &&
+      !this.#preCsrfIssued &&
+      typeof submitted === 'string' &&
+      constantTimeEqual(this.#preCsrf, submitted)
+    );
+  }
+
+  /**
+   * Login or privilege change: a new token replaces the old one, which is dead from now on
+   * (fixation defence). The data is kept, pending changes included. Without a stored session (a
+   * first-time visitor logging in) a new session is created for `userId`.
+   */
+  async regenerate(options: { userId?: string | null } = {}): Promise<void> {
+    this.#assertOpen();
+    const userId = options.userId !== undefined ? options.userId : this.userId;
+    let issued: IssuedSession<Data> | null = null;
+    if (this.#record && this.#token) {
+      issued = await this.#manager.regenerate(this.#token, {
+        userId,
+        ip: this.#ip,
+        userAgent: this.#userAgent,
+      });
+    }
+    // No live session to move (never had one, or it ended concurrently): start a fresh one, so a
+    // login never inherits anything from a session an attacker may have planted.
+    issued ??= await this.#manager.create({
+      userId,
+      ip: this.#ip,
+      userAgent: this.#userAgent,
+      data: this.#takePendingSets(),
+    });
+    this.#adopt(issued);
+  }
+
+  /** Logout: ends this session now. Later writes in this request start a new anonymous session. */
+  async destroy(): Promise<void> {
+    this.#assertOpen();
+    const id = this.id;
+    this.#record = null;
+    this.#token = null;
+    this.#tokenChanged = true;
+    this.#set.clear();
+    this.#unset.clear();
+    if (id) await this.#manager.terminate(id, 'logout');
+  }
+
+  /**
+   * Ends every session of this user ("log out everywhere"), or every other one with
+   * `exceptCurrent`. Returns the ids ended.
+   */
+  async destroyAll(options: { exceptCurrent?: boolean } = {}): Promise<string[]> {
+    this.#assertOpen();
+    const userId = this.userId;
+    if (!userId) {
+      if (!options.exceptCurrent && this.exists) await this.destroy();
+      return [];
+    }
+    const current = this.id;
+    const ids = await this.#manager.terminateUser(userId, {
+      exceptId: options.exceptCurrent ? (current ?? undefined) : undefined,
+      reason: 'logout-all',
+    });
+    if (!options.exceptCurrent) {
+      this.#record = null;
+      this.#token = null;
+      this.#tokenChanged = true;
+      this.#set.clear();
+      this.#unset.clear();
+    }
+    return ids;
+  }
+
+  /**
+   * A rate-limited login. A blocked client is refused before `verify` runs; `verify` returns the
+   * user id for good credentials or `null`. On success the session is regenerated for that user.
+   */
+  async login(
+    username: string,
+    verify: () => Promise<string | null> | string | null,
+  ): Promise<LoginResult> {
+    this.#assertOpen();
+    const attempt = { ip: this.#ip, username };
+    const before = await this.#manager.checkLoginAttempt(attempt);
+    if (!before.allowed)
+      return { ok: false, reason: 'rate_limited', retryAfterMs: before.retryAfterMs };
+    const userId = await verify();
+    if (!userId) {
+      const after = await this.#manager.trackLoginAttempt({ ...attempt, success: false });
+      return after.allowed
+        ? { ok: false, reason: 'invalid', remaining: after.remaining }
+        : { ok: false, reason: 'rate_limited', retryAfterMs: after.retryAfterMs };
+    }
+    await this.#manager.trackLoginAttempt({ ...attempt, success: true });
+    await this.regenerate({ userId });
+    return { ok: true, userId };
+  }
+
+  /**
+   * Saves the pending delta and says which cookies change. Called once by the adapter when the
+   * response is about to be sent. A session that ended meanwhile (a logout from another tab) is
+   * never revived: its changes are dropped and its cookie cleared.
+   */
+  async commit(): Promise<CommitOutcome> {
+    if (this.#committed) return {};
+    this.#committed = true;
+    const outcome: CommitOutcome = {};
+    const hasChanges = this.#set.size > 0 || this.#unset.size > 0;
+    if (hasChanges && this.#record) {
+      const updated = await this.#manager.update(this.#record, {
+        set: Object.fromEntries(this.#set) as Partial<Data>,
+        unset: [...this.#unset],
+      });
+      if (updated) this.#record = updated;
+      else {
+        this.#record = null;
+        this.#token = null;
+        this.#tokenChanged = true;
+      }
+    } else if (this.#set.size > 0) {
+      // First write of an anonymous visitor: only now does a stored session exist.
+      const issued = await this.#manager.create({
+        userId: null,
+        ip: this.#ip,
+        userAgent: this.#userAgent,
+        data: this.#takePendingSets(),
+      });
+      this.#adopt(issued);
+    }
+    this.#set.clear();
+    this.#unset.clear();
+
+    if (this.#tokenChanged) {
+      outcome.sessionToken = this.#token;
+      outcome.csrfToken = this.#record
+        ? this.#record.csrf
+        : this.#preCsrfIssued
+          ? this.#preCsrf
+          : null;
+    } else if (this.#record && this.#token) {
+      // Slide the cookie's Max-Age when this request slid the session's idle expiry.
+      if (this.#record.lastSeenAt >= this.#loadedAt) outcome.sessionToken = this.#token;
+      if (this.#csrfCookie !== this.#record.csrf || outcome.sessionToken)
+        outcome.csrfToken = this.#record.csrf;
+    } else if (this.#preCsrfIssued) {
+      outcome.csrfToken = this.#preCsrf;
+    }
+    return outcome;
+  }
+
+  /** Whether the token came from a cookie or no token came at all (a browser): cookies are set. */
+  get usesCookies(): boolean {
+    return this.#source !== 'bearer';
+  }
+
+  #adopt(issued: IssuedSession<Data>): void {
+    this.#record = issued.session;
+    this.#token = issued.token;
+    this.#issuedToken = issued.token;
+    this.#tokenChanged = true;
+    this.#preCsrf = null;
+    this.#preCsrfIssued = false;
+  }
+
+  #takePendingSets(): Data {
+    const data = Object.fromEntries(this.#set) as Data;
+    this.#set.clear();
+    this.#unset.clear();
+    return data;
+  }
+
+  #assertOpen(): void {
+    if (this.#committed)
+      throw new Error(
+        '[tessera] the session was already saved with the response; change it before sending the response',
+      );
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The demo app as `npm start` runs it: a child process (tsx demo/server.ts) on a free port with its
+ * SQLite file in a temporary folder, driven over HTTP like a browser without JavaScript would.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Jar } from '../http/adapter-suite.js';
+import { freePort, waitForPort } from '../support/services.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-'));
+let child: ChildProcess | undefined;
+let base = '';
+let stderr = '';
+
+async function startDemo(port: number) {
+  child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TESSERA_DEMO_DB: join(dir, 'demo.sqlite'),
+      SESSION_STORAGE: '',
+      NODE_ENV: 'development',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  await waitForPort('127.0.0.1', port, 20_000);
+  base = `http://localhost:${port}`;
+}
+
+async function stopDemo() {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child!.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+beforeAll(async () => {
+  await startDemo(await freePort());
+});
+afterAll(async () => {
+  await stopDemo();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A browser: cookies kept, redirects not followed (we check them). */
+async function go(
+  jar: Jar,
+  method: 'GET' | 'POST',
+  path: string,
+  form?: Record<string, string>,
+  ua = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
+) {
+  const headers: Record<string, string> = { accept: 'text/html', 'user-agent': ua };
+  if (jar.cookies.size) headers.cookie = jar.header();
+  let body: string | undefined;
+  if (form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(form).toString();
+  }
+  const res = await fetch(base + path, { method, headers, body, redirect: 'manual' });
+  jar.take(res);
+  return {
+    status: res.status,
+    location: res.headers.get('location'),
+    html: await res.text(),
+    headers: res.headers,
+  };
+}
+
+function hiddenCsrf(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  assert.ok(m, 'the page carries a CSRF field');
+  return m[1]!;
+}
+
+describe('demo app (npm start)', () => {
+  it('login → form → devices → revoke → logout, over HTTP', async () => {
+    const jar = new Jar();
+    const login = await go(jar, 'GET', '/login');
+    assert.equal(login.status, 200);
+    assert.match(login.html, /alice/);
+    assert.match(login.html, /wonderland/);
+    const loggedIn = await go(jar, 'POST', '/login', {
+      _csrf: hiddenCsrf(login.html),
+      username: 'alice',
+      password: 'wonderland',
+    });
+    assert.equal(loggedIn.status, 303);
+    assert.equal(loggedIn.location, '/');
+
+    const home = await go(jar, 'GET', '/');
+    assert.equal(home.status, 200);
+    assert.match(home.html, /Welcome back, Alice/);
+    const saved = await go(jar, 'POST', '/notes', {
+      _csrf: hiddenCsrf(home.html),
+      note: 'buy <milk>',
+    });
+    assert.equal(saved.status, 303);
+    const home2 = await go(jar, 'GET', '/');
+    assert.match(home2.html, /buy &lt;milk&gt;/);
+    assert.match(home2.html, /Note saved/);
+    // Without the token the form is refused.
+    const forged = await go(jar, 'POST', '/notes', { note: 'forged' });
+    assert.equal(forged.status, 403);
+    assert.match(forged.html, /CSRF token/);
+
+    // A second device (another browser) logs in as alice too.
+    const phone = new Jar();
+    const phoneLogin = await go(
+      phone,
+      'GET',
+      '/login',
+      undefined,
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+    );
+    await go(
+      phone,
+      'POST',
+      '/login',
+      { _csrf: hiddenCsrf(phoneLogin.html), username: 'alice', password: 'wonderland' },
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+    );
+
+    const devices = await go(jar, 'GET', '/devices');
+    assert.equal(devices.status, 200);
+    assert.match(devices.html, /Chrome 126/);
+    assert.match(devices.html, /Mobile Safari|Safari/);
+    assert.match(devices.html, /iOS/);
+    assert.match(devices.html, /this device/);
+    assert.match(devices.html, /127\.0\.0\.1/);
+    const ids = [...devices.html.matchAll(/name="id" value="([0-9a-f]{64})"/g)].map((m) => m[1]!);
+    assert.equal(ids.length, 1, 'one other session can be revoked');
+    const revoked = await go(jar, 'POST', '/devices/revoke', {
+      _csrf: hiddenCsrf(devices.html),
+      id: ids[0]!,
+    });
+    assert.equal(revoked.status, 303);
+    const phoneAfter = await go(phone, 'GET', '/');
+    assert.equal(phoneAfter.status, 303, 'the revoked device is logged out');
+    assert.equal(phoneAfter.location, '/login');
+
+    const devices2 = await go(jar, 'GET', '/devices');
+    assert.match(devices2.html, /session was revoked/);
+    assert.equal([...devices2.html.matchAll(/name="id" value=/g)].length, 0);
+
+    const sessionCookie = jar.session();
+    const out = await go(jar, 'POST', '/logout', { _csrf: hiddenCsrf(devices2.html) });
+    assert.equal(out.status, 303);
+    assert.equal(out.location, '/login');
+    const afterLogout = await go(jar, 'GET', '/login');
+    assert.match(afterLogout.html, /You have been logged out/);
+    const replay = new Jar();
+    replay.cookies.set('tessera', sessionCookie!);
+    assert.equal((await go(replay, 'GET', '/')).status, 303, 'the old cookie no longer works');
+  });
+
+  it('"log out everywhere else" ends the other sessions only', async () => {
+    const a = new Jar();
+    const b = new Jar();
+    for (const jar of [a, b]) {
+      const page = await go(jar, 'GET', '/login');
+      await go(jar, 'POST', '/login', {
+        _csrf: hiddenCsrf(page.html),
+        username: 'bob',
+        password: 'builder',
+      });
+    }
+    const devices = await go(a, 'GET', '/devices');
+    const res = await go(a, 'POST', '/devices/revoke-others', { _csrf: hiddenCsrf(devices.html) });
+    assert.equal(res.status, 303);
+    assert.equal((await go(a, 'GET', '/')).status, 200);
+    assert.equal((await go(b, 'GET', '/')).status, 303);
+  });
+
+  it('failed logins are rate-limited with a clear message and Retry-After', async () => {
+    const jar = new Jar();
+    let last = await go(jar, 'GET', '/login');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      last = await go(jar, 'POST', '/login', {
+        _csrf: hiddenCsrf(last.html),
+        username: 'admin',
+        password: 'nope',
+      });
+      statuses.push(last.status);
+    }
+    assert.deepEqual(statuses.slice(0, 4), [401, 401, 401, 401]);
+    assert.equal(statuses[5], 429);
+    assert.match(last.html, /Too many failed login attempts/);
+    assert.ok(Number(last.headers.get('retry-after')) > 0);
+    // Even the right password is refused while blocked.
+    const blocked = await go(jar, 'POST', '/login', {
+      _csrf: hiddenCsrf(last.html),
+      username: 'admin',
+      password: 'admin-demo',
+    });
+    assert.equal(blocked.status, 429);
+  });
+
+  it('sessions survive a restart (SQLite file under the project by default)', async () => {
+    const jar = new Jar();
+    const page = await go(jar, 'GET', '/login');
+    await go(jar, 'POST', '/login', {
+      _csrf: hiddenCsrf(page.html),
+      username: 'alice',
+      password: 'wonderland',
+    });
+    assert.equal((await go(jar, 'GET', '/')).status, 200);
+    await stopDemo();
+    await startDemo(await freePort());
+    assert.equal(
+      (await go(jar, 'GET', '/')).status,
+      200,
+      `still logged in after restart ${stderr.slice(-300)}`,
+    );
+  });
+});

@@ -1,0 +1,62 @@
+import express from 'express';
+import { describe } from 'vitest';
+import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
+import { testAdapter } from './adapter-suite.js';
+
+describe('Express adapter', () => {
+  testAdapter('express', async (manager, options) => {
+    const app = express();
+    const sessions = tesseraSession(manager, options);
+    app.get('/plain', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(sessions);
+    app.use(express.urlencoded({ extended: false }));
+    app.get('/whoami', (req, res) => {
+      const s = sessionOf(req);
+      res.json({ id: s.id, userId: s.userId, data: s.data, csrf: s.csrfToken });
+    });
+    app.get('/flash', (req, res) => {
+      res.json({ flashes: sessionOf(req).flashes() });
+    });
+    app.post('/flash', (req, res) => {
+      sessionOf(req).flash('info', String(req.query.msg));
+      res.json({ ok: true });
+    });
+    app.post('/login', async (req, res) => {
+      const s = sessionOf(req);
+      await s.regenerate({ userId: String(req.query.user) });
+      res.json({ token: s.issuedToken });
+    });
+    app.post('/set', (req, res) => {
+      sessionOf(req).set(String(req.query.key), String(req.query.value));
+      res.json({ ok: true });
+    });
+    app.post('/form', (req, res) => {
+      sessionOf(req).set('form', String((req.body as { note?: string }).note));
+      res.json({ ok: true });
+    });
+    app.post('/skip', (req, res) => {
+      sessionOf(req).set('skipped', true);
+      res.json({ ok: true });
+    });
+    app.post('/slow', async (req, res) => {
+      sessionOf(req).set('slow', true);
+      await new Promise((r) => setTimeout(r, Number(req.query.ms)));
+      res.json({ ok: true });
+    });
+    app.post('/logout', async (req, res) => {
+      await sessionOf(req).destroy();
+      res.json({ ok: true });
+    });
+    app.use(sessions.errors);
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const address = server.address() as import('node:net').AddressInfo;
+    return {
+      url: `http://127.0.0.1:${address.port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  });
+});

@@ -1,0 +1,53 @@
+import Fastify from 'fastify';
+import { describe } from 'vitest';
+import { tesseraSession } from '../../src/adapters/fastify.js';
+import { testAdapter } from './adapter-suite.js';
+
+describe('Fastify adapter', () => {
+  testAdapter('fastify', async (manager, options) => {
+    const app = Fastify();
+    app.get('/plain', async () => ({ ok: true }));
+    await app.register(async (scope) => {
+      await scope.register(tesseraSession, { manager, ...options });
+      scope.get('/whoami', async (req) => ({
+        id: req.session.id,
+        userId: req.session.userId,
+        data: req.session.data,
+        csrf: req.session.csrfToken,
+      }));
+      scope.get('/flash', async (req) => ({ flashes: req.session.flashes() }));
+      scope.post('/flash', async (req) => {
+        req.session.flash('info', String((req.query as { msg: string }).msg));
+        return { ok: true };
+      });
+      scope.post('/login', async (req) => {
+        await req.session.regenerate({ userId: String((req.query as { user: string }).user) });
+        return { token: req.session.issuedToken };
+      });
+      scope.post('/set', async (req) => {
+        const q = req.query as { key: string; value: string };
+        req.session.set(q.key, q.value);
+        return { ok: true };
+      });
+      scope.post('/form', async (req) => {
+        req.session.set('form', String((req.body as { note?: string }).note));
+        return { ok: true };
+      });
+      scope.post('/skip', { config: { csrf: false } }, async (req) => {
+        req.session.set('skipped', true);
+        return { ok: true };
+      });
+      scope.post('/slow', async (req) => {
+        req.session.set('slow', true);
+        await new Promise((r) => setTimeout(r, Number((req.query as { ms: string }).ms)));
+        return { ok: true };
+      });
+      scope.post('/logout', async (req) => {
+        await req.session.destroy();
+        return { ok: true };
+      });
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
+  });
+});
