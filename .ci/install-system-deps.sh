@@ -5,6 +5,7 @@
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ "${#need[@]}" -eq 0 ] && exit 0
