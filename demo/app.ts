@@ -1,10 +1,16 @@
 /**
  * The demo application on the Express adapter: login (rate-limited), a home page with a
  * CSRF-protected form writing to the session, flash messages, "your devices" with revoke and
- * "log out everywhere else", logout, and the mount point of the admin dashboard.
+ * "log out everywhere else", logout, and the admin dashboard at /admin for the admin user.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { sessionOf, tesseraSession } from '../src/adapters/express.js';
+import {
+  type AdminHandlerOptions,
+  createAdminHandler,
+  sendFetchResponse,
+  toFetchRequest,
+} from '../src/admin/index.js';
 import type { SessionManager } from '../src/core/manager.js';
 import { retryAfterSeconds } from '../src/http/responses.js';
 import { checkPassword, type DemoUser, userById } from './users.js';
@@ -18,9 +24,16 @@ export interface DemoAppOptions {
   /** `development` relaxes Secure cookies for http://localhost. */
   mode: 'production' | 'development';
   trustProxy?: boolean;
+  /** The admin dashboard's activity chart: span and sampling. @default 6 hours, one sample a minute */
+  adminChart?: Pick<AdminHandlerOptions, 'historyWindow' | 'sampleInterval'>;
 }
 
-export function createDemoApp({ manager, mode, trustProxy = false }: DemoAppOptions) {
+export function createDemoApp({
+  manager,
+  mode,
+  trustProxy = false,
+  adminChart = {},
+}: DemoAppOptions) {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -160,10 +173,9 @@ export function createDemoApp({ manager, mode, trustProxy = false }: DemoAppOpti
     res.redirect(303, '/login');
   });
 
-  // ── Admin dashboard mount point ──────────────────────────────────────────────────────────────
-  // The admin dashboard (a separate module) mounts here, behind `requireAdmin`:
-  //   app.use('/admin', requireAdmin, adminRouter(manager));
-  // Until then /admin shows a placeholder to the admin user.
+  // ── Admin dashboard ──────────────────────────────────────────────────────────────────────────
+  // `tessera/admin` is a Fetch-style handler; `requireAdmin` answers first with the demo's own login
+  // redirect and 403 page, and the handler checks `authorize` and the CSRF token again itself.
   const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
     const user = userById(sessionOf(req).userId);
     if (user?.admin) return next();
@@ -179,16 +191,19 @@ export function createDemoApp({ manager, mode, trustProxy = false }: DemoAppOpti
         ),
       );
   };
-  app.get('/admin', requireAdmin, (req, res) => {
-    res
-      .type('html')
-      .send(
-        messagePage(
-          layout(req, 'Admin'),
-          'Admin dashboard',
-          'The admin dashboard is not mounted in this build yet.',
-        ),
-      );
+  const admin = createAdminHandler({
+    manager,
+    basePath: '/admin',
+    loginUrl: '/login',
+    authorize: (session) => userById(session.userId)?.admin === true,
+    ...adminChart,
+  });
+  app.all(['/admin', '/admin/*rest'], requireAdmin, async (req, res, next) => {
+    try {
+      await sendFetchResponse(res, await admin(toFetchRequest(req), { session: sessionOf(req) }));
+    } catch (err) {
+      next(err);
+    }
   });
 
   app.use((req: Request, res: Response) => {
