@@ -64,7 +64,15 @@ export function touched<R extends SessionRecord>(record: R, policy: TouchPolicy,
 /** New data with the delta applied; the input is not changed. */
 export function applyDataPatch(data: SessionData, patch: SessionPatch): SessionData {
   const next: SessionData = { ...data };
-  if (patch.set) for (const [key, value] of Object.entries(patch.set)) next[key] = value;
+  // defineProperty, not assignment: a key named "__proto__" is data, not the object's prototype.
+  if (patch.set)
+    for (const [key, value] of Object.entries(patch.set))
+      Object.defineProperty(next, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   if (patch.unset) for (const key of patch.unset) delete next[key];
   return next;
 }
