@@ -102,15 +102,20 @@ const UNAVAILABLE_CODES = new Set([
 class DeadlineError extends Error {}
 
 /** Wraps a client's promise in the store's deadline and error types. */
-async function guarded<T>(address: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+async function guarded<T>(
+  address: string,
+  timeoutMs: number,
+  fn: (expired: () => boolean) => Promise<T>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let expired = false;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new DeadlineError(`no reply within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => {
+      expired = true;
+      reject(new DeadlineError(`no reply within ${timeoutMs} ms`));
+    }, timeoutMs);
   });
-  const work = fn();
+  const work = fn(() => expired);
   // A reply that arrives after the deadline must not become an unhandled rejection.
   work.catch(() => {});
   try {
@@ -159,8 +164,10 @@ function wrapIoRedis(
   { timeoutMs, owned, ready }: ClientOptions,
 ): ScriptClient {
   const call = <T>(fn: () => Promise<T>) =>
-    guarded(address, timeoutMs, async () => {
+    guarded(address, timeoutMs, async (expired) => {
       await ready?.();
+      // The caller was already told it failed: a command must not run once the server is back.
+      if (expired()) throw new DeadlineError('gave up waiting for the connection');
       return fn();
     });
   return {
@@ -203,8 +210,10 @@ function wrapNodeRedis(
         ? client.sendCommand(false, args)
         : client.sendCommand(args);
   const call = <T>(fn: () => Promise<T>) =>
-    guarded(address, timeoutMs, async () => {
+    guarded(address, timeoutMs, async (expired) => {
       await ready?.();
+      // The caller was already told it failed: a command must not run once the server is back.
+      if (expired()) throw new DeadlineError('gave up waiting for the connection');
       return fn();
     });
   return {
