@@ -11,6 +11,7 @@ export type TesseraErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'CSRF_INVALID'
   | 'RATE_LIMITED'
+  | 'INVALID_INPUT'
   | 'MISSING_DEPENDENCY';
 
 export class TesseraError extends Error {
@@ -85,6 +86,20 @@ export class DataTooLargeError extends TesseraError {
 export class SessionNotFoundError extends TesseraError {
   constructor(detail = 'session not found') {
     super('SESSION_NOT_FOUND', `[tessera] ${detail}`);
+  }
+}
+
+/**
+ * A value the application passed cannot be stored faithfully by every backend: a user id or a
+ * top-level data key that is not well-formed Unicode (a lone surrogate, which UTF-8 backends turn
+ * into U+FFFD so that two users would share one id), or a user id holding a NUL character.
+ * `field` names the argument.
+ */
+export class InvalidInputError extends TesseraError {
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super('INVALID_INPUT', `[tessera] invalid ${field}: ${problem}`);
+    this.field = field;
   }
 }
 

@@ -10,7 +10,13 @@ import { ipKey, usernameKey } from './client-keys.js';
 import { durationOrOffSchema, durationSchema, parseConfig } from './config.js';
 import { parseDevice } from './device.js';
 import type { Duration } from './duration.js';
-import { ConfigError, DataTooLargeError, StoreError, TesseraError } from './errors.js';
+import {
+  ConfigError,
+  DataTooLargeError,
+  InvalidInputError,
+  StoreError,
+  TesseraError,
+} from './errors.js';
 import {
   SessionEventBus,
   type SessionEventListener,
@@ -308,6 +314,9 @@ function isLogger(v: unknown): v is Logger {
   );
 }
 
+/** With the `u` flag a paired surrogate is one code point, so only a lone one matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
@@ -402,6 +411,22 @@ export function createSessionManager<Data extends SessionData = SessionData>(
     }
   }
 
+  /**
+   * User ids and top-level data keys must survive every backend unchanged: UTF-8 stores (Redis,
+   * SQL) turn a lone surrogate into U+FFFD, which would merge two users' ids; PostgreSQL refuses NUL.
+   */
+  function checkInput(userId: string | null | undefined, keys: Iterable<string>): void {
+    if (typeof userId === 'string') {
+      if (LONE_SURROGATE.test(userId))
+        throw new InvalidInputError('userId', 'is not well-formed Unicode (a lone surrogate)');
+      if (userId.includes('\u0000'))
+        throw new InvalidInputError('userId', 'contains a NUL character');
+    }
+    for (const key of keys)
+      if (LONE_SURROGATE.test(key))
+        throw new InvalidInputError('data key', 'is not well-formed Unicode (a lone surrogate)');
+  }
+
   function checkDataSize(data: unknown): void {
     const bytes = jsonBytes(data);
     if (bytes > config.maxDataBytes) throw new DataTooLargeError(bytes, config.maxDataBytes);
@@ -463,6 +488,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
 
     /** Starts a session. Enforces the per-user limit atomically; evicted ids are reported. */
     async create(input: CreateSessionInput<Data> = {}): Promise<IssuedSession<Data>> {
+      checkInput(input.userId, Object.keys(input.data ?? {}));
       checkDataSize(input.data ?? {});
       const now = clock();
       const { token, record } = newRecord(input, now);
@@ -526,6 +552,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       patch: { set?: Partial<Data>; unset?: (keyof Data & string)[] },
     ): Promise<Session<Data> | null> {
       const id = typeof session === 'string' ? session : session.id;
+      checkInput(null, [...Object.keys(patch.set ?? {}), ...(patch.unset ?? [])]);
       const storePatch: SessionPatch = {
         set: patch.set as SessionData | undefined,
         unset: patch.unset,
@@ -570,6 +597,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       options: { userId?: string | null } & RequestInfo = {},
     ): Promise<IssuedSession<Data> | null> {
       if (!isWellFormedToken(token)) return null;
+      checkInput(options.userId, []);
       const oldId = sessionIdFor(token);
       const now = clock();
       const found = await call('get', () => store.get(oldId, now));
@@ -613,6 +641,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       userId: string,
       options: { exceptId?: string; reason?: TerminationReason } = {},
     ): Promise<string[]> {
+      checkInput(userId, []);
       const reason = options.reason ?? 'logout-all';
       const now = clock();
       const ids = await call('destroyUser', () =>
@@ -624,6 +653,7 @@ export function createSessionManager<Data extends SessionData = SessionData>(
 
     /** A user's live sessions with device, IP and times, most recently active first. */
     async listUserSessions(userId: string): Promise<SessionSummary[]> {
+      checkInput(userId, []);
       const now = clock();
       const records = await call('listUser', () => store.listUser(userId, now));
       return records.map(summarize);
