@@ -1,0 +1,160 @@
+/**
+ * Redis killed in the middle of a bounded HTTP load (Hono adapter on a real server), then
+ * restarted, for three stores: plain Redis (503s while it is down), the fallback store (Redis →
+ * PostgreSQL) and the hybrid store (Redis cache in front of PostgreSQL). Every answer must be a
+ * 200 or a clear 503, never a 500 or a hang; after the restart requests succeed again within 2 s;
+ * no session and no acknowledged write is lost.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, it } from 'vitest';
+import type { SessionStore } from '../../src/core/types.js';
+import { createFallbackStore, type FallbackStore } from '../../src/stores/fallback.js';
+import { createHybridStore } from '../../src/stores/hybrid.js';
+import { createRedisStore } from '../../src/stores/redis/index.js';
+import { createSqlStore } from '../../src/stores/sql/index.js';
+import { dropTables } from '../stores/sql-shared.js';
+import { type StandaloneRedis, startRedis } from '../support/redis-servers.js';
+import { requireCommand, requireService } from '../support/services.js';
+import { login, runLoad, send, startApp, tally, watchUnhandled } from './support.js';
+
+const pgUrl = 'postgres://postgres@127.0.0.1:5432/test';
+const ok =
+  (await requireCommand('redis-server', 'apt-get install -y redis-server')) &&
+  (await requireService('PostgreSQL', '127.0.0.1', 5432, 'apt-get install -y postgresql'));
+const table = `ro_${randomBytes(6).toString('hex')}`;
+const admin = new pg.Pool({ connectionString: pgUrl, max: 1 });
+const exec = async (text: string) => (await admin.query(text)).rows as Record<string, unknown>[];
+afterAll(async () => {
+  if (ok) await dropTables('postgres', exec, table);
+  await admin.end();
+});
+
+const STORE_TIMEOUT = 500;
+const DEADLINE = 3000;
+const USERS = 24;
+const KILL_AT = 800;
+const RESTART_AT = 1800;
+const DURATION = 4300;
+
+const redisStore = (port: number) =>
+  createRedisStore({
+    port,
+    prefix: `ro-${randomBytes(4).toString('hex')}:`,
+    connectTimeout: STORE_TIMEOUT,
+    commandTimeout: STORE_TIMEOUT,
+  });
+const database = () => createSqlStore({ url: pgUrl, table, timeout: 3000, poolSize: 6 });
+
+interface Scenario {
+  name: string;
+  /** Redis keeps its data across the restart (AOF) or comes back empty. */
+  persistent: boolean;
+  build(redisPort: number): SessionStore;
+  /** Whether the store must keep serving while Redis is down (no 503 at all). */
+  staysUp: boolean;
+}
+
+const scenarios: Scenario[] = [
+  { name: 'plain Redis (AOF)', persistent: true, staysUp: false, build: redisStore },
+  {
+    name: 'fallback Redis (AOF) → PostgreSQL',
+    persistent: true,
+    staysUp: true,
+    build: (port) =>
+      createFallbackStore({ primary: redisStore(port), secondary: database(), probeInterval: 200 }),
+  },
+  {
+    name: 'hybrid Redis (restarted empty) + PostgreSQL',
+    persistent: false,
+    staysUp: true,
+    build: (port) => createHybridStore({ cache: redisStore(port), database: database() }),
+  },
+];
+
+describe.skipIf(!ok)('fault injection: Redis killed under HTTP load', () => {
+  for (const scenario of scenarios) {
+    it(`${scenario.name}: 200 or clear 503, never 500 or a hang; back within 2 s; nothing lost`, async () => {
+      const redis: StandaloneRedis = await startRedis(
+        scenario.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [],
+      );
+      const store = scenario.build(redis.port);
+      const app = await startApp(store);
+      const unhandled = watchUnhandled();
+      try {
+        const users = Array.from({ length: USERS }, (_, i) => `user-${i}`);
+        const tokens = await Promise.all(users.map((u) => login(app.url, u)));
+        const { records, marks } = await runLoad({
+          url: app.url,
+          tokens,
+          workers: 16,
+          durationMs: DURATION,
+          deadlineMs: DEADLINE,
+          events: [
+            [KILL_AT, () => redis.stop()],
+            [RESTART_AT, () => redis.start()],
+          ],
+        });
+        const restartedAt = marks[1]!;
+        const t = tally(records);
+        assert.deepEqual(t.problems, [], 'every answer is a 200 or a clear 503');
+        assert.equal(t.bad, 0);
+        assert.equal(t.status500, 0);
+        assert.ok(t.slowest < DEADLINE, `slowest answer ${t.slowest} ms`);
+        if (scenario.staysUp) assert.equal(t.unavailable, 0, 'the store kept serving');
+        else assert.ok(t.unavailable > 0, 'plain Redis answers 503 while it is down');
+        // Recovery: the last failed request started how long after the restart?
+        const failures = records.filter((r) => r.answer.outcome !== 'ok');
+        const lastFailure = Math.max(restartedAt, ...failures.map((r) => r.at));
+        const recoveryMs = Math.round(lastFailure - restartedAt);
+        assert.ok(recoveryMs <= 2000, `requests failed until ${recoveryMs} ms after the restart`);
+        assert.ok(
+          records.some((r) => r.at > restartedAt + 2000),
+          'the load ran past the recovery window',
+        );
+        if (scenario.name.startsWith('fallback')) {
+          const fb = store as FallbackStore;
+          const until = Date.now() + 3000;
+          while (fb.active !== 'primary' && Date.now() < until)
+            await new Promise((r) => setTimeout(r, 50));
+          assert.equal(fb.active, 'primary', 'the probe brought the primary back');
+        }
+
+        // Nothing lost: every user's session still validates, and every write acknowledged for
+        // that session (a 200 naming its id) is in its data.
+        let sessionsLost = 0;
+        let writesLost = 0;
+        let acknowledged = 0;
+        const dataOf = new Map<string, Record<string, unknown>>();
+        for (const [i, token] of tokens.entries()) {
+          const who = await send(app.url, 'GET', '/whoami', token);
+          if (who.outcome !== 'ok' || who.body.userId !== users[i]) sessionsLost++;
+          dataOf.set(token, { id: who.body.id, ...(who.body.data as Record<string, unknown>) });
+        }
+        let loggedOutAnswers = 0;
+        for (const r of records) {
+          if (r.kind !== 'write' || r.answer.outcome !== 'ok') continue;
+          if (r.answer.body.id === null) {
+            loggedOutAnswers++; // the token named no live session at that moment
+            continue;
+          }
+          acknowledged++;
+          if (dataOf.get(r.token)?.[r.key!] !== r.value) writesLost++;
+        }
+        assert.equal(sessionsLost, 0, 'sessions lost');
+        assert.equal(writesLost, 0, `acknowledged writes lost (of ${acknowledged})`);
+        if (scenario.name.startsWith('hybrid') || scenario.name.startsWith('plain'))
+          assert.equal(loggedOutAnswers, 0, 'no request saw its session missing');
+        assert.deepEqual(unhandled.errors, [], 'no unhandled rejection');
+        console.info(
+          `[reliability] ${scenario.name}: ${t.requests} requests, ${t.ok} ok, ${t.unavailable} × 503, ${t.status500} × 500, ${loggedOutAnswers} answered as logged out (fallback outage), slowest ${t.slowest} ms, recovery ${recoveryMs} ms, sessions lost ${sessionsLost}, acknowledged writes ${acknowledged}, lost ${writesLost}`,
+        );
+      } finally {
+        unhandled.stop();
+        await app.close();
+        await redis.stop();
+      }
+    });
+  }
+});
