@@ -10,9 +10,9 @@ import { afterAll, describe, it } from 'vitest';
 import { createHybridStore } from '../../src/stores/hybrid.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
+import { dropTables } from '../stores/sql-shared.js';
 import { redisCli, startRedis } from '../support/redis-servers.js';
 import { requireCommand, requireService } from '../support/services.js';
-import { dropTables } from '../stores/sql-shared.js';
 import { login, runLoad, send, startApp, tally, watchUnhandled } from './support.js';
 
 const pgUrl = 'postgres://postgres@127.0.0.1:5432/test';
