@@ -107,3 +107,15 @@ export const sessionData: fc.Arbitrary<SessionData> = fc
 export function viaJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/**
+ * Whether `new Headers()` accepts the string as a header value: no CR, LF or NUL, and no code unit
+ * past U+00FF. Values it refuses never reach a fetch-based handler, so there is nothing to test.
+ */
+export function fetchableHeader(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c === 10 || c === 13 || c > 0xff) return false;
+  }
+  return true;
+}

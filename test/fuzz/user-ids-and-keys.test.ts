@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.js';
@@ -22,6 +21,7 @@ import { createSqlStore } from '../../src/stores/sql/index.js';
 import { requireService } from '../support/services.js';
 import { anyUtf16, dataKey, sessionData, trickyString, viaJson } from './arbitraries.js';
 import { BACKEND_RUNS, RUNS } from './runs.js';
+import { deleteRedisPrefix } from './shared-redis.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tessera-fuzz-keys-'));
 const table = `fz_${randomBytes(5).toString('hex')}`;
@@ -38,18 +38,7 @@ const pgOk = await requireService(
 
 afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
-  if (redisOk) {
-    // The shared Redis: remove this file's keys only (the prefix is hex, so no glob escaping).
-    const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-    await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `*${redisPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-    client.disconnect();
-  }
+  if (redisOk) await deleteRedisPrefix(redisPrefix);
   if (pgOk) {
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
