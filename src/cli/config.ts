@@ -1,0 +1,93 @@
+/**
+ * Where the CLI's configuration comes from: the same environment variables as `configFromEnv()`
+ * (plus `SESSION_KEY_PREFIX`, `SESSION_FILE_DIR`, `SESSION_COOKIE_SECRETS`), or a JSON file given
+ * with `--config`. Both end as an `EnvConfig` and the store options the factory needs.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  configFromEnv,
+  type EnvConfig,
+  resolveMemcachedConfig,
+  resolveRedisConfig,
+  resolveSqlConfig,
+  STORAGE_KINDS,
+  type StorageKind,
+} from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { ConfigError } from '../core/errors.js';
+import { type StoreFromConfigOptions, storeOptionsFromEnv } from '../stores/from-config.js';
+
+export interface CliConfig {
+  env: EnvConfig;
+  store: StoreFromConfigOptions;
+  /** Where it came from, for messages: "environment" or the file's path. */
+  source: string;
+}
+
+const ALIASES: Record<string, StorageKind> = {
+  database: 'sql',
+  postgres: 'sql',
+  postgresql: 'sql',
+  mysql: 'sql',
+  mariadb: 'sql',
+  sqlite: 'sql',
+};
+
+function kind(field: string, value: unknown): StorageKind {
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  const resolved = ALIASES[text] ?? text;
+  if ((STORAGE_KINDS as readonly string[]).includes(resolved)) return resolved as StorageKind;
+  throw new ConfigError(
+    field,
+    `unknown backend ${JSON.stringify(value)}; use one of ${STORAGE_KINDS.join(', ')}`,
+  );
+}
+
+/**
+ * Reads a `--config` file:
+ * `{ "storage": "redis", "redis": { "url": "redis://…" }, "database": { "url": "sqlite:…" },
+ *    "memcached": { "servers": ["host:11211"] }, "fallback": "sql", "prefix": "app:",
+ *    "fileDir": "/var/sessions", "cookieSecrets": ["…"] }`.
+ * The connection objects take the same fields as `RedisConfig`, `SqlConfig`, `MemcachedConfig`.
+ */
+export function configFromFile(path: string): CliConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const problem =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'file not found'
+        : err instanceof SyntaxError
+          ? `not valid JSON (${err.message})`
+          : `cannot be read (${(err as Error).message})`;
+    throw new ConfigError('--config', `${path}: ${problem}`, { cause: err });
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError('--config', `${path}: must hold a JSON object`);
+  const file = raw as Record<string, unknown>;
+  const env: EnvConfig = { storage: kind('storage', file.storage ?? 'memory') };
+  if (file.fallback !== undefined) env.fallback = kind('fallback', file.fallback);
+  if (file.redis !== undefined) env.redis = resolveRedisConfig(file.redis as object);
+  if (file.memcached !== undefined)
+    env.memcached = resolveMemcachedConfig(file.memcached as object);
+  if (file.database !== undefined) env.database = resolveSqlConfig(file.database as object);
+  if ((env.storage === 'sql' || env.storage === 'hybrid') && !env.database)
+    throw new ConfigError('database', `is required when storage is "${env.storage}"`);
+  if (file.idleTimeout !== undefined) {
+    const ms = parseDuration(file.idleTimeout as string | number);
+    if (ms === null || ms <= 0) throw new ConfigError('idleTimeout', 'must be a duration');
+    env.idleTimeout = ms;
+  }
+  const store: StoreFromConfigOptions = {};
+  if (typeof file.prefix === 'string') store.prefix = file.prefix;
+  if (typeof file.fileDir === 'string') store.filePath = file.fileDir;
+  if (Array.isArray(file.cookieSecrets)) store.cookieSecrets = file.cookieSecrets.map(String);
+  return { env, store, source: path };
+}
+
+/** The configuration from `--config` when given, else from the environment. */
+export function loadCliConfig(configPath: string | undefined): CliConfig {
+  if (configPath) return configFromFile(configPath);
+  return { env: configFromEnv(), store: storeOptionsFromEnv(), source: 'environment' };
+}
