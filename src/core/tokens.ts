@@ -3,6 +3,7 @@
  * and lives only in the client's cookie; the store keys sessions by SHA-256(token) in hex, so a copy
  * of the store cannot be replayed as cookies.
  */
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TOKEN_BYTES = 32;
@@ -24,9 +25,20 @@ export function isWellFormedToken(value: unknown): value is string {
   );
 }
 
+/**
+ * One-shot SHA-256 (`crypto.hash`, Node >= 20.12): about 3x cheaper than a `Hash` object, and this
+ * runs on every validated request. Older Node 20 releases fall back to `createHash`.
+ */
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: string) => string }
+).hash;
+const sha256Hex: (value: string) => string = oneShotHash
+  ? (value) => oneShotHash('sha256', value, 'hex')
+  : (value) => createHash('sha256').update(value, 'utf8').digest('hex');
+
 /** The session id for a token: SHA-256, lowercase hex. */
 export function sessionIdFor(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return sha256Hex(token);
 }
 
 /** True when `value` is shaped like a session id (64 lowercase hex characters). */
