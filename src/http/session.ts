@@ -202,9 +202,19 @@ export class RequestSession<Data extends SessionData = SessionData> {
         ip: this.#ip,
         userAgent: this.#userAgent,
       });
+      if (!issued && options.userId === undefined) {
+        // The session ended meanwhile (a logout, another regenerate of the same token): without a
+        // login naming the user, nothing may bring it back. This request continues logged out.
+        this.#record = null;
+        this.#token = null;
+        this.#tokenChanged = true;
+        this.#set.clear();
+        this.#unset.clear();
+        return;
+      }
     }
-    // No live session to move (never had one, or it ended concurrently): start a fresh one, so a
-    // login never inherits anything from a session an attacker may have planted.
+    // No live session to move (never had one, or it ended concurrently during a login): start a
+    // fresh one, so a login never inherits anything from a session an attacker may have planted.
     issued ??= await this.#manager.create({
       userId,
       ip: this.#ip,
