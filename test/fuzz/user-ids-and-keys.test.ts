@@ -84,25 +84,25 @@ const backends: Backend[] = [
     name: 'sqlite',
     ok: true,
     make: () => createSqlStore({ url: `sqlite:${join(folder, 'keys.db')}`, table }),
-    runs: BACKEND_RUNS,
+    runs: Math.round(BACKEND_RUNS / 2),
   },
   {
     name: 'redis',
     ok: redisOk,
     make: () => createRedisStore({ port: 6379, prefix: redisPrefix, connectTimeout: 2000 }),
-    runs: BACKEND_RUNS,
+    runs: Math.round(BACKEND_RUNS / 2),
   },
   {
     name: 'postgres',
     ok: pgOk,
     make: () => createSqlStore({ url: PG_URL, table, poolSize: 4 }),
-    runs: Math.round(BACKEND_RUNS / 2),
+    runs: Math.round(BACKEND_RUNS / 4),
   },
   {
     name: 'file',
     ok: true,
     make: () => createFileStore({ path: mkdtempSync(join(folder, 'files-')) }),
-    runs: Math.round(BACKEND_RUNS / 2),
+    runs: Math.round(BACKEND_RUNS / 4),
   },
 ];
 
