@@ -66,7 +66,8 @@ export interface RateLimitOptions {
 
 export interface SessionManagerOptions<Data extends SessionData = SessionData> {
   /**
-   * Where sessions live.
+   * Where sessions live. The manager closes only the default store it created; a store you pass
+   * in stays open on `close()` (it may be shared), so close it yourself.
    * @default createMemoryStore()
    */
   store?: SessionStore;

@@ -3,8 +3,13 @@
  * before it) must be that file, to the character; the example files themselves are run by tests.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { describe, it, vi } from 'vitest';
+import { requireService } from '../support/services.js';
+
+const redisUp = await requireService('Redis', '127.0.0.1', 6379, 'redis-server --port 6379');
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const blocks = [...readme.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map((m) => ({
@@ -35,4 +40,25 @@ describe('README examples', () => {
       log.mockRestore();
     }
   });
+
+  it.skipIf(!redisUp)(
+    'the stores example runs on Redis and SQLite and finds the session',
+    async () => {
+      const root = new URL('../..', import.meta.url).pathname;
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'examples/stores.ts'],
+        {
+          cwd: root,
+          env: Object.fromEntries(
+            Object.entries(process.env).filter(
+              ([name]) => name !== 'DATABASE_URL' && name !== 'REDIS_URL',
+            ),
+          ),
+          timeout: 20_000,
+        },
+      );
+      assert.equal(stdout, 'alice 1\n');
+    },
+  );
 });
