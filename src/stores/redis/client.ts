@@ -379,6 +379,10 @@ export async function createOwnClient(
     database: config.db,
     // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
     disableOfflineQueue: true,
+    // The store puts its own deadline on every call (guarded); node-redis's default per-command
+    // timeout would add an AbortSignal.timeout per command, which costs more CPU and GC than the
+    // command itself (bench/redis-client-choice.ts).
+    commandOptions: { timeout: 0 },
   });
   client.on('error', onError);
   // connect() keeps retrying through reconnectStrategy; calls wait for 'ready' within their deadline.
