@@ -115,7 +115,7 @@ describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', ()
 
   it('PostgreSQL: StoreUnavailableError within the timeout; recovers when prompt again', async () => {
     proxy = await startDelayProxy(5432);
-    const timeout = 600;
+    const timeout = 400;
     const store = createSqlStore({
       url: `postgres://postgres@127.0.0.1:${proxy.port}/test`,
       table,
@@ -127,7 +127,7 @@ describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', ()
       const now = Date.now();
       const before = sampleRecord({}, now);
       await store.create(before, { maxSessionsPerUser: 5, now });
-      proxy.delayMs = 2000;
+      proxy.delayMs = 1000;
       await assertUnavailableInTime(store, timeout);
       proxy.delayMs = 0;
       const recovery = await assertRecovers(store, 5000);
@@ -154,7 +154,7 @@ describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', ()
     );
     try {
       const token = await login(app.url, 'slow-user');
-      proxy.delayMs = 1500;
+      proxy.delayMs = 800;
       for (const [method, path] of [
         ['GET', '/whoami'],
         ['POST', '/set?key=a&value=b'],
@@ -165,7 +165,7 @@ describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', ()
         assert.ok(answer.ms <= 2 * timeout + SLACK, `${method} ${path} took ${answer.ms} ms`);
       }
       proxy.delayMs = 0;
-      await new Promise((r) => setTimeout(r, 1600)); // the late replies drain
+      await new Promise((r) => setTimeout(r, 900)); // the late replies drain
       const who = await send(app.url, 'GET', '/whoami', token);
       assert.equal(who.outcome, 'ok');
       assert.equal(who.body.userId, 'slow-user');

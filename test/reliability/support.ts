@@ -155,11 +155,14 @@ export async function runLoad(options: {
   url: string;
   tokens: string[];
   workers: number;
-  durationMs: number;
+  /** How long the load runs, in ms; a function is asked again as events finish (see `marks`). */
+  durationMs: number | ((marks: Record<number, number>) => number);
   deadlineMs: number;
   events?: [number, () => Promise<void>][];
 }): Promise<{ records: LoadRecord[]; marks: Record<number, number> }> {
-  const { url, tokens, workers, durationMs, deadlineMs } = options;
+  const { url, tokens, workers, deadlineMs } = options;
+  const duration = options.durationMs;
+  const durationMs = () => (typeof duration === 'number' ? duration : duration(marks));
   const start = performance.now();
   const records: LoadRecord[] = [];
   const marks: Record<number, number> = {};
@@ -169,7 +172,7 @@ export async function runLoad(options: {
     marks[index] = performance.now() - start;
   });
   const loops = Array.from({ length: workers }, async (_, w) => {
-    for (let i = 0; performance.now() - start < durationMs; i++) {
+    for (let i = 0; performance.now() - start < durationMs(); i++) {
       const token = tokens[(w * 7 + i) % tokens.length]!;
       const at = performance.now() - start;
       if (i % 2 === 0) {
