@@ -20,8 +20,27 @@ export function parseConfig<S extends z.ZodType>(
   throw new ConfigError(path, issue.message, { cause: result.error });
 }
 
-/** A duration in ms or a string like "30m"; `allowZero` decides whether 0 is valid. */
-export function durationSchema(options: { allowZero?: boolean } = {}) {
+/**
+ * The longest duration accepted anywhere: ten years. Expiry times stay far inside what `Date`, SQL
+ * BIGINT and Redis can hold, so a typo such as `"999999999999d"` fails at once instead of later.
+ */
+export const MAX_DURATION_MS = 10 * 365 * 86_400_000;
+/** The longest delay a Node timer can wait (about 24.8 days); past it Node silently fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function tooLong(ms: number, max: number): string | null {
+  if (ms <= max) return null;
+  return max === MAX_TIMER_MS
+    ? `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest a timer can wait`
+    : `must be at most ${max} ms (10 years)`;
+}
+
+/**
+ * A duration in ms or a string like "30m"; `allowZero` decides whether 0 is valid, `max` the
+ * longest accepted (default ten years; use `MAX_TIMER_MS` for a value that drives a timer).
+ */
+export function durationSchema(options: { allowZero?: boolean; max?: number } = {}) {
+  const max = options.max ?? MAX_DURATION_MS;
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === null) {
@@ -35,12 +54,18 @@ export function durationSchema(options: { allowZero?: boolean } = {}) {
       ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
       return z.NEVER;
     }
+    const problem = tooLong(ms, max);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
     return ms;
   });
 }
 
-/** A duration, or `false` to turn the feature off. */
-export function durationOrOffSchema() {
+/** A duration, or `false` to turn the feature off; `max` as for `durationSchema`. */
+export function durationOrOffSchema(options: { max?: number } = {}) {
+  const max = options.max ?? MAX_DURATION_MS;
   return z.union([z.number(), z.string(), z.boolean()]).transform((value, ctx): number | false => {
     if (value === false) return false;
     const ms = typeof value === 'boolean' ? null : parseDuration(value);
@@ -49,6 +74,11 @@ export function durationOrOffSchema() {
         code: 'custom',
         message: `${JSON.stringify(value)} is not a duration (use milliseconds, a string like "12h", or false to turn it off)`,
       });
+      return z.NEVER;
+    }
+    const problem = tooLong(ms, max);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     }
     return ms;
@@ -124,7 +154,7 @@ export const redisConfigSchema = z
       .min(1, 'must be at least 1')
       .max(1000)
       .optional(),
-    connectTimeout: durationSchema().optional(),
+    connectTimeout: durationSchema({ max: MAX_TIMER_MS }).optional(),
   })
   .transform((c): ResolvedRedisConfig => {
     const base: ResolvedRedisConfig = {
@@ -200,7 +230,7 @@ export const memcachedConfigSchema = z
     host: z.string().min(1, 'must not be empty').optional(),
     port: portSchema.optional(),
     poolSize: z.number().int().min(1, 'must be at least 1').optional(),
-    timeout: durationSchema().optional(),
+    timeout: durationSchema({ max: MAX_TIMER_MS }).optional(),
   })
   .transform(
     (c): ResolvedMemcachedConfig => ({
@@ -259,7 +289,7 @@ export const sqlConfigSchema = z
       )
       .optional(),
     poolSize: z.number().int().min(1, 'must be at least 1').optional(),
-    timeout: durationSchema().optional(),
+    timeout: durationSchema({ max: MAX_TIMER_MS }).optional(),
   })
   .transform((c, ctx): ResolvedSqlConfig => {
     const common = {

@@ -23,6 +23,8 @@ export type Duration = number | string;
  */
 export function parseDuration(value: Duration): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+  // Config read from JSON or YAML may hold anything: not a duration, not an exception.
+  if (typeof value !== 'string') return null;
   const text = value.trim().toLowerCase();
   if (/^\d+$/.test(text)) return Number(text);
   if (!DURATION_PATTERN.test(text)) return null;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { createMemoryRateLimitStore, createMemoryStore } from '../stores/memory.js';
 import { applyDataPatch, expiresAt } from '../stores/record.js';
 import { ipKey, usernameKey } from './client-keys.js';
-import { durationOrOffSchema, durationSchema, parseConfig } from './config.js';
+import { durationOrOffSchema, durationSchema, MAX_TIMER_MS, parseConfig } from './config.js';
 import { parseDevice } from './device.js';
 import type { Duration } from './duration.js';
 import {
@@ -72,7 +72,7 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData> {
    */
   store?: SessionStore;
   /**
-   * Sliding idle timeout: a session unused this long ends.
+   * Sliding idle timeout: a session unused this long ends. At most ten years, like every duration.
    * @default "30m"
    */
   idleTimeout?: Duration;
@@ -115,7 +115,8 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData> {
   rateLimit?: RateLimitOptions | false;
   /**
    * How often expired sessions are removed in the background; `false` turns the timer off. The
-   * timer is unref'd (it never keeps the process alive) and stops on `close()`.
+   * timer is unref'd (it never keeps the process alive) and stops on `close()`. At most
+   * 2^31-1 ms (about 24.8 days), the longest a Node timer can wait.
    * @default "15m"
    */
   cleanupInterval?: Duration | false;
@@ -251,7 +252,7 @@ const managerSchema = z.object({
       }),
     ])
     .default({ maxAttempts: 5, window: 15 * MINUTE }),
-  cleanupInterval: durationOrOffSchema().default(15 * MINUTE),
+  cleanupInterval: durationOrOffSchema({ max: MAX_TIMER_MS }).default(15 * MINUTE),
   maxDataBytes: z
     .number()
     .int('must be a whole number')
