@@ -82,6 +82,9 @@ async function revoke({ args, options, out, store: open, clock }: CommandContext
     throw new UsageError('give either a session ID or --user ID, not both');
   if (userId === undefined && args.length !== 1)
     throw new UsageError('sessions revoke needs one session ID, or --user ID');
+  const id = args[0];
+  if (id !== undefined && !SESSION_ID.test(id))
+    throw new UsageError(`"${id}" is not a session id (64 lowercase hex characters)`);
   const store = await open({ migrate: false });
   if (userId !== undefined) {
     if (!store.capabilities.listUser)
@@ -91,10 +94,7 @@ async function revoke({ args, options, out, store: open, clock }: CommandContext
     else out.line(`Revoked ${ids.length} session(s) of ${userId}.`);
     return EXIT.ok;
   }
-  const id = args[0]!;
-  if (!SESSION_ID.test(id))
-    throw new UsageError(`"${id}" is not a session id (64 lowercase hex characters)`);
-  const revoked = await store.destroy(id, 'admin', clock());
+  const revoked = await store.destroy(id!, 'admin', clock());
   if (options.json) out.json({ id, revoked });
   else if (revoked) out.line(`Revoked session ${id}.`);
   else out.note(`tessera: no live session ${id} (it ended already, or never existed)`);
