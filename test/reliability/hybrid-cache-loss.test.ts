@@ -38,7 +38,7 @@ describe.skipIf(!ok)('fault injection: hybrid store, cache flushed and restarted
         connectTimeout: 400,
         commandTimeout: 400,
       }),
-      database: createSqlStore({ url: pgUrl, table, timeout: 3000, poolSize: 6 }),
+      database: createSqlStore({ url: pgUrl, table, timeout: 5000, poolSize: 6 }),
     });
     const app = await startApp(store);
     const unhandled = watchUnhandled();
@@ -62,7 +62,7 @@ describe.skipIf(!ok)('fault injection: hybrid store, cache flushed and restarted
         tokens,
         workers: 16,
         durationMs: 3400,
-        deadlineMs: 3000,
+        deadlineMs: 8000,
         events: [
           [500, flush],
           [700, logout(0)],

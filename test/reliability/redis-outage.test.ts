@@ -32,7 +32,8 @@ afterAll(async () => {
 });
 
 const STORE_TIMEOUT = 500;
-const DEADLINE = 3000;
+/** A request with no answer by then is a hang (each store call is bounded by its own timeout). */
+const DEADLINE = 8000;
 const USERS = 24;
 const KILL_AT = 600;
 const RESTART_AT = 1400;
@@ -46,7 +47,7 @@ const redisStore = (port: number) =>
     connectTimeout: STORE_TIMEOUT,
     commandTimeout: STORE_TIMEOUT,
   });
-const database = () => createSqlStore({ url: pgUrl, table, timeout: 3000, poolSize: 6 });
+const database = () => createSqlStore({ url: pgUrl, table, timeout: 5000, poolSize: 6 });
 
 interface Scenario {
   name: string;

@@ -129,7 +129,7 @@ export async function send(
 
 /** Logs a user in over HTTP and returns the bearer token. */
 export async function login(url: string, user: string): Promise<string> {
-  const a = await send(url, 'POST', `/login?user=${encodeURIComponent(user)}`);
+  const a = await send(url, 'POST', `/login?user=${encodeURIComponent(user)}`, null, 10_000);
   if (a.outcome !== 'ok' || typeof a.body.token !== 'string')
     throw new Error(`login failed: ${a.problem ?? a.status}`);
   return a.body.token;
