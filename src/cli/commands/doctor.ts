@@ -256,7 +256,7 @@ export async function doctorCommand(context: CommandContext): Promise<number> {
             ? {
                 name: 'store',
                 status: 'ok',
-                detail: `${store.name} store answers${health.latencyMs !== undefined ? ` (${health.latencyMs} ms)` : ''}`,
+                detail: `${store.name} store answers${health.latencyMs !== undefined ? ` (${Math.round(health.latencyMs * 100) / 100} ms)` : ''}`,
               }
             : {
                 name: 'store',
