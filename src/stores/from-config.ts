@@ -169,11 +169,34 @@ export async function createStoreFromConfig(
 
 /**
  * A rate-limit store that shares counters between processes when the configuration names a shared
- * server (Redis, else Memcached), or `null` when the in-process default is the right choice.
+ * server (Redis, else Memcached), or `null` when the in-process default is the right choice. When
+ * the sessions survive that server's outage (`SESSION_FALLBACK`, or the hybrid store), so do the
+ * counters: they fall back to in-process ones while the server is unreachable.
  */
 export async function createRateLimitStoreFromConfig(
   config: EnvConfig,
   options: Pick<StoreFromConfigOptions, 'prefix' | 'logger'> = {},
+): Promise<RateLimitStore | null> {
+  const shared = await sharedRateLimitStore(config, options);
+  if (!shared) return null;
+  const survives =
+    (config.fallback !== undefined && config.fallback !== config.storage) ||
+    config.storage === 'hybrid';
+  if (!survives) return shared;
+  const [{ createFallbackRateLimitStore }, { createMemoryRateLimitStore }] = await Promise.all([
+    import('./fallback.js'),
+    import('./memory.js'),
+  ]);
+  return createFallbackRateLimitStore({
+    primary: shared,
+    secondary: createMemoryRateLimitStore(),
+    logger: options.logger,
+  });
+}
+
+async function sharedRateLimitStore(
+  config: EnvConfig,
+  options: Pick<StoreFromConfigOptions, 'prefix' | 'logger'>,
 ): Promise<RateLimitStore | null> {
   const { prefix, logger } = options;
   const uses = (kind: StorageKind) =>

@@ -6,9 +6,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { configFromEnv } from '../../src/core/config.js';
+import { createSessionManager } from '../../src/core/manager.js';
 import type { SessionStore } from '../../src/core/types.js';
 import { createFallbackStore, type FallbackStore } from '../../src/stores/fallback.js';
-import { createStoreFromConfig } from '../../src/stores/from-config.js';
+import {
+  createRateLimitStoreFromConfig,
+  createStoreFromConfig,
+} from '../../src/stores/from-config.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { randomUserId, sampleRecord, testSessionStore } from '../../src/testing/index.js';
@@ -236,6 +240,42 @@ describe.skipIf(!ok)('fallback store (Redis → PostgreSQL): failover and failba
       assert.ok(await live(store, during.id, now));
     } finally {
       await store.close();
+      await own.stop();
+    }
+  });
+
+  it('with SESSION_FALLBACK, login rate limiting keeps counting while Redis is down', async () => {
+    const own = await startRedis();
+    const config = configFromEnv({
+      SESSION_STORAGE: 'redis',
+      REDIS_URL: `redis://127.0.0.1:${own.port}`,
+      SESSION_FALLBACK: 'database',
+      DATABASE_URL: `sqlite:${join(folder, 'rate-limit.db')}`,
+    });
+    const options = { prefix: `${prefix}rl-` };
+    const limiter = await createRateLimitStoreFromConfig(config, options);
+    assert.ok(limiter);
+    const manager = createSessionManager({
+      store: await createStoreFromConfig(config, options),
+      rateLimit: { maxAttempts: 3, window: 60_000, store: limiter },
+      cleanupInterval: false,
+    });
+    try {
+      const attempt = { ip: '203.0.113.9', username: 'alice' };
+      await manager.trackLoginAttempt({ ...attempt, success: false }); // counted in Redis
+      await own.stop();
+      // One failure of the Redis timeout (2 s), then in-process counters: still a verdict, no 503.
+      const started = Date.now();
+      const verdicts = [];
+      for (let i = 0; i < 4; i++)
+        verdicts.push(await manager.trackLoginAttempt({ ...attempt, success: false }));
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      assert.equal(verdicts.at(-1)!.allowed, false, 'the limit still holds during the outage');
+      const login = await manager.create({ userId: 'alice' });
+      assert.ok((await manager.validate(login.token)).session, 'sessions fall back too');
+    } finally {
+      await manager.close();
+      await limiter.close();
       await own.stop();
     }
   });
