@@ -153,7 +153,9 @@ describe('fuzz: configuration objects', () => {
           try {
             const s = await manager.create({ userId: 'config-fuzz' });
             const found = await manager.validate(s.token);
-            assert.equal(found.session?.id, s.session.id);
+            // A timeout of a millisecond or less may already have ended it: that is the config.
+            if (found.session) assert.equal(found.session.id, s.session.id);
+            else assert.match(found.reason, /^expired_(idle|absolute)$/);
           } finally {
             await manager.close();
           }
