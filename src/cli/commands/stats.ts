@@ -22,7 +22,7 @@ export async function statsCommand({ out, options, store: open, clock }: Command
     });
     return EXIT.ok;
   }
-  out.line(`store              ${store.name}${health.detail ? ` (${health.detail})` : ''}`);
+  out.line(`store              ${store.name}`);
   if (!sessions) {
     out.line(`The ${store.name} store cannot count its sessions: there are no numbers to show.`);
     return EXIT.ok;
