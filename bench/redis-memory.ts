@@ -10,14 +10,14 @@
  * server keeping session hashes in their compact (listpack) encoding.
  */
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
+import type { SessionRecord } from '../src/core/types.js';
 import { createRedisStore } from '../src/stores/redis/index.js';
 import { randomUserId, sampleRecord } from '../src/testing/fixtures.js';
 import { redisCli, startRedis } from '../test/support/redis-servers.js';
 
-const N = Number(process.argv[2] ?? 100_000);
-const SERVER_ARGS = process.argv.slice(3);
 const PER_USER = 4; // a user with a laptop, a phone, …
 const BATCH = 500;
 
@@ -26,22 +26,23 @@ async function usedMemory(port: number): Promise<number> {
   return Number(info.match(/used_memory:(\d+)/)?.[1]);
 }
 
-async function inBatches(fn: (i: number) => Promise<unknown>) {
+async function inBatches(N: number, fn: (i: number) => Promise<unknown>) {
   for (let i = 0; i < N; i += BATCH)
     await Promise.all(Array.from({ length: Math.min(BATCH, N - i) }, (_, j) => fn(i + j)));
 }
 
-const now = Date.now();
-const users = Array.from({ length: Math.ceil(N / PER_USER) }, () => randomUserId());
-const record = (i: number) => sampleRecord({ userId: users[Math.floor(i / PER_USER)]! }, now);
-
-async function tessera(): Promise<number> {
+async function tessera(
+  N: number,
+  SERVER_ARGS: string[],
+  record: (i: number) => SessionRecord,
+  now: number,
+): Promise<number> {
   const redis = await startRedis(SERVER_ARGS);
   try {
     const store = createRedisStore({ port: redis.port });
     await store.health();
     const before = await usedMemory(redis.port);
-    await inBatches((i) => store.create(record(i), { maxSessionsPerUser: 5, now }));
+    await inBatches(N, (i) => store.create(record(i), { maxSessionsPerUser: 5, now }));
     const after = await usedMemory(redis.port);
     await store.close();
     return (after - before) / N;
@@ -50,14 +51,18 @@ async function tessera(): Promise<number> {
   }
 }
 
-async function connectRedis(): Promise<number> {
+async function connectRedis(
+  N: number,
+  SERVER_ARGS: string[],
+  record: (i: number) => SessionRecord,
+): Promise<number> {
   const redis = await startRedis(SERVER_ARGS);
   try {
     const client = createClient({ socket: { port: redis.port, host: '127.0.0.1' } });
     await client.connect();
     const store = new RedisStore({ client });
     const before = await usedMemory(redis.port);
-    await inBatches((i) => {
+    await inBatches(N, (i) => {
       const r = record(i);
       // express-session's cookie plus the same content Tessera keeps for a session.
       const session = {
@@ -90,12 +95,39 @@ async function connectRedis(): Promise<number> {
   }
 }
 
-const ours = await tessera();
-const theirs = await connectRedis();
-console.log(`${N} sessions, ${PER_USER} per user, jemalloc used_memory delta per session:`);
-console.log(
-  `  tessera (hash + user index + expiry index + activity index + counters): ${Math.round(ours)} B`,
-);
-console.log(
-  `  connect-redis (one JSON string, no index):                              ${Math.round(theirs)} B`,
-);
+export interface RedisMemoryResult {
+  sessions: number;
+  /** used_memory delta per session, bytes. */
+  tessera: number;
+  connectRedis: number;
+}
+
+/** Writes `n` sessions with each library into its own fresh redis-server and compares. */
+export async function measureRedisMemory(
+  n: number,
+  serverArgs: string[] = [],
+): Promise<RedisMemoryResult> {
+  const now = Date.now();
+  const users = Array.from({ length: Math.ceil(n / PER_USER) }, () => randomUserId());
+  const record = (i: number) => sampleRecord({ userId: users[Math.floor(i / PER_USER)]! }, now);
+  return {
+    sessions: n,
+    tessera: await tessera(n, serverArgs, record, now),
+    connectRedis: await connectRedis(n, serverArgs, record),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const N = Number(process.argv[2] ?? 100_000);
+  const { tessera: ours, connectRedis: theirs } = await measureRedisMemory(
+    N,
+    process.argv.slice(3),
+  );
+  console.log(`${N} sessions, ${PER_USER} per user, jemalloc used_memory delta per session:`);
+  console.log(
+    `  tessera (hash + user index + expiry index + activity index + counters): ${Math.round(ours)} B`,
+  );
+  console.log(
+    `  connect-redis (one JSON string, no index):                              ${Math.round(theirs)} B`,
+  );
+}

@@ -1,0 +1,26 @@
+/** The part of autocannon's API the harness uses (the package ships no types). */
+declare module 'autocannon' {
+  interface RawRequest {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }
+  interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    pipelining?: number;
+    requests?: Array<RawRequest & { setupRequest?: (req: RawRequest) => RawRequest }>;
+  }
+  interface Result {
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    '2xx': number;
+    requests: { total: number; average: number };
+  }
+  function autocannon(options: Options): Promise<Result>;
+  export default autocannon;
+}

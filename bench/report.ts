@@ -1,0 +1,238 @@
+/**
+ * Turns the measurements into bench/results.md: the machine, the targets and whether each is met,
+ * then every table (HTTP, in-process, Redis memory, cleanup growth) with medians and ranges.
+ */
+import type { CleanupRow } from './cleanup-growth.js';
+import { FRAMEWORKS, type HttpRow, type Scenario, VARIANT_LABEL } from './http.js';
+import type { Framework, Variant } from './http-server.js';
+import type { InProcessRow } from './in-process.js';
+import type { RedisMemoryResult } from './redis-memory.js';
+import { difference, type Figure, fmt, fmtFigure, ratio, settings } from './stats.js';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  redis: string;
+  postgres: string;
+  loadAverage: string;
+  date: string;
+}
+
+export interface Results {
+  machine: Machine;
+  http: HttpRow[];
+  inProcess: InProcessRow[];
+  memoryCeiling: { storeGet: Figure; validate: Figure };
+  redisMemory: RedisMemoryResult;
+  cleanup: CleanupRow[];
+  durationSeconds: number;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const ANCHOR: Partial<Record<Framework, Variant>> = {
+  express: 'express-session',
+  fastify: 'fastify-session',
+};
+
+function row(rows: HttpRow[], f: Framework, v: Variant, s: Scenario): HttpRow | undefined {
+  return rows.find((r) => r.framework === f && r.variant === v && r.scenario === s);
+}
+
+export function checkTargets(r: Results): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const reads = r.http.filter((x) => x.variant === 'tessera-redis' && x.scenario === 'read');
+  if (reads.length > 0) {
+    const worst = Math.max(...reads.map((x) => x.roundTrips?.median ?? 0));
+    checks.push({
+      target: 'Redis round trips per read-only validated request = 1',
+      measured: reads
+        .map((x) => `${x.framework} ${fmt(x.roundTrips?.median ?? Number.NaN, 2)}`)
+        .join(', '),
+      // Requests still in flight when the load stops add a little; 1.05 still means one each.
+      met: worst <= 1.05,
+    });
+  }
+  const share: Record<Framework, number> = { express: 0.8, fastify: 0.6, hono: 0.6 };
+  for (const f of Object.keys(share) as Framework[]) {
+    const ours = row(r.http, f, 'tessera-redis', 'read');
+    const plain = row(r.http, f, 'plain', 'read');
+    if (!ours || !plain) continue;
+    const q = ratio(ours.rps, plain.rps);
+    checks.push({
+      target: `${f}: Tessera (Redis) ≥ ${share[f].toFixed(2)} of plain ${f} req/s (read)`,
+      measured: fmtFigure(q, 2),
+      met: q.median >= share[f],
+    });
+  }
+  const times: Partial<Record<Framework, number>> = { express: 1.7, fastify: 2 };
+  for (const f of Object.keys(times) as Framework[]) {
+    const ours = row(r.http, f, 'tessera-redis', 'read');
+    const anchor = row(r.http, f, ANCHOR[f]!, 'read');
+    if (!ours || !anchor) continue;
+    const q = ratio(ours.rps, anchor.rps);
+    checks.push({
+      target: `${f}: Tessera (Redis) ≥ ${times[f]}× ${VARIANT_LABEL[ANCHOR[f]!]} req/s (read)`,
+      measured: `${fmtFigure(q, 2)}×`,
+      met: q.median >= times[f]!,
+    });
+  }
+  for (const f of ['fastify', 'hono'] as Framework[]) {
+    const ours = row(r.http, f, 'tessera-redis', 'read');
+    const plain = row(r.http, f, 'plain', 'read');
+    if (!ours || !plain) continue;
+    const d = difference(ours.cpuUs, plain.cpuUs);
+    checks.push({
+      target: `${f}: server CPU overhead of a validated request (Redis) ≤ 15 µs`,
+      measured: `${fmtFigure(d, 1)} µs`,
+      met: d.median <= 15,
+    });
+  }
+  const m = r.redisMemory;
+  checks.push({
+    target: 'Redis bytes per session ≤ 1.2× connect-redis (same data)',
+    measured: `${fmt(m.tessera)} B vs ${fmt(m.connectRedis)} B = ${fmt(m.tessera / m.connectRedis, 2)}×`,
+    met: m.tessera <= 1.2 * m.connectRedis,
+  });
+  checks.push({
+    target: 'memory store ≥ 1,000,000 read-only validations/s in-process (one core)',
+    measured:
+      `manager.validate ${fmtFigure(r.memoryCeiling.validate)}/s; ` +
+      `store.get ${fmtFigure(r.memoryCeiling.storeGet)}/s`,
+    met: r.memoryCeiling.validate.median >= 1_000_000,
+  });
+  return checks;
+}
+
+function httpTable(r: Results, f: Framework, scenario: Scenario): string[] {
+  const plain = row(r.http, f, 'plain', scenario);
+  const anchorVariant = ANCHOR[f];
+  const anchor = anchorVariant ? row(r.http, f, anchorVariant, scenario) : undefined;
+  const lines = [
+    `| ${f} · ${scenario} | req/s | × plain | × ${anchorVariant ? VARIANT_LABEL[anchorVariant] : '—'} | server CPU µs/req | CPU over plain µs | Redis round trips/req | Redis commands executed/req |`,
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const v of FRAMEWORKS[f]) {
+    const x = row(r.http, f, v, scenario);
+    if (!x) continue;
+    const vsPlain = plain && v !== 'plain' ? fmtFigure(ratio(x.rps, plain.rps), 2) : '—';
+    const vsAnchor =
+      anchor && v.startsWith('tessera') ? `${fmtFigure(ratio(x.rps, anchor.rps), 2)}` : '—';
+    const over = plain && v !== 'plain' ? fmtFigure(difference(x.cpuUs, plain.cpuUs), 1) : '—';
+    const failures = x.failures > 0 ? ` (${x.failures} failed)` : '';
+    lines.push(
+      `| ${VARIANT_LABEL[v]} | ${fmtFigure(x.rps)}${failures} | ${vsPlain} | ${vsAnchor} | ${fmtFigure(x.cpuUs, 1)} | ${over} | ${x.roundTrips ? fmt(x.roundTrips.median, 2) : '—'} | ${x.executed ? fmt(x.executed.median, 2) : '—'} |`,
+    );
+  }
+  return lines;
+}
+
+export function markdown(r: Results, checks: TargetCheck[]): string {
+  const m = r.machine;
+  const out: string[] = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` (bench/run.ts) on ${m.date}${settings.quick ? ' — **BENCH_QUICK run: short and small, not for quoting**' : ''}; the whole run took ${fmt(r.durationSeconds / 60, 1)} min.`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memoryGb)} GB; Node ${m.node}; Redis ${m.redis}; PostgreSQL ${m.postgres}. Load average when the run started: ${m.loadAverage}.`,
+    '',
+    'Every figure is the **median of ' +
+      `${settings.runs} runs** with (min–max). Ratios are taken run by run (the same round of the same run) and then summarised. ` +
+      'This 2-core machine is shared: other work (test suites) runs beside the benchmark, so absolute req/s and µs move a lot from run to run; ' +
+      'the ratios between variants measured in the same round are what to read. Server CPU per request includes the kernel time of the loopback ' +
+      'TCP writes (charged to the sender), which grows when the machine is contended.',
+    '',
+    '## Targets (issue 9)',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...checks.map((c) => `| ${c.target} | ${c.measured} | ${c.met ? 'yes' : '**no**'} |`),
+    '',
+    '## HTTP',
+    '',
+    `autocannon, 50 connections, ${settings.httpSeconds} s per run after a 1 s warm-up, servers in child processes on loopback (Tessera compiled from src by tsc, as users run it). ` +
+      `Each request carries one of 200 established sessions. **read**: \`GET /read\` returns the session's user (read-only). **write**: \`POST /write\` sets one key ` +
+      '(Tessera also checks the `x-csrf-token` header, which the others do not). express-session: `resave: false, saveUninitialized: false, rolling: false`; ' +
+      '@fastify/session: `saveUninitialized: false, rolling: false` (its default `rolling: true` adds a SET per request); both on connect-redis 9 with node-redis. ' +
+      'Tessera: defaults (`touchAfter` 60 s, CSRF on, IP change logged), rate limiting off. Redis: a redis-server the harness starts, shared by all variants of a framework.',
+    '',
+  ];
+  for (const f of Object.keys(FRAMEWORKS) as Framework[]) {
+    for (const s of ['read', 'write'] as Scenario[]) {
+      if (!row(r.http, f, 'plain', s)) continue;
+      out.push(...httpTable(r, f, s), '');
+    }
+  }
+  out.push('Redis commands per request by name (last run; inside Lua scripts included):', '');
+  for (const x of r.http.filter((h) => h.roundTrips))
+    out.push(
+      `- ${x.framework} · ${VARIANT_LABEL[x.variant]} · ${x.scenario}: ${Object.entries(x.commands)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  out.push(
+    '',
+    '## Redis memory per session',
+    '',
+    `${fmt(r.redisMemory.sessions)} sessions (4 per user) with the same content, each library in a fresh redis-server; \`used_memory\` delta / sessions.`,
+    '',
+    '| | bytes/session |',
+    '|---|---|',
+    `| Tessera (hash + user, expiry and activity indexes + counters) | ${fmt(r.redisMemory.tessera)} |`,
+    `| connect-redis (one JSON string, no index) | ${fmt(r.redisMemory.connectRedis)} |`,
+    `| ratio | ${fmt(r.redisMemory.tessera / r.redisMemory.connectRedis, 2)}× |`,
+    '',
+    '## In-process (session manager on each store)',
+    '',
+    `Operations per second; ${settings.inProcessSeconds} s per timed case (destroy: a fixed set created beforehand). The manager hashes the token (SHA-256) on every validate.`,
+    '',
+    '| store | operation | concurrency 1 | concurrency 50 |',
+    '|---|---|---|---|',
+  );
+  const stores = [...new Set(r.inProcess.map((x) => x.store))];
+  for (const st of stores) {
+    for (const op of [...new Set(r.inProcess.map((x) => x.operation))]) {
+      const c1 = r.inProcess.find(
+        (x) => x.store === st && x.operation === op && x.concurrency === 1,
+      );
+      const c50 = r.inProcess.find(
+        (x) => x.store === st && x.operation === op && x.concurrency === 50,
+      );
+      out.push(
+        `| ${st} | ${op} | ${c1 ? fmtFigure(c1.opsPerSecond) : '—'} | ${c50 ? fmtFigure(c50.opsPerSecond) : '—'} |`,
+      );
+    }
+  }
+  out.push(
+    '',
+    `Memory store read path on one core: \`manager.validate\` ${fmtFigure(r.memoryCeiling.validate)}/s; the store's own \`get\` (no token hashing) ${fmtFigure(r.memoryCeiling.storeGet)}/s.`,
+    '',
+    '## Cleanup cost growth',
+    '',
+    'Time of one `cleanup()` removing the expired sessions, with the rest of the stored sessions live. Close figures across sizes mean the cost follows the expired count.',
+    '',
+    '| store | stored | expired | cleanup ms | written by |',
+    '|---|---|---|---|---|',
+    ...r.cleanup.map(
+      (c) =>
+        `| ${c.store} | ${fmt(c.stored)} | ${fmt(c.expired)} | ${fmtFigure(c.ms, 1)} | ${c.note} |`,
+    ),
+    '',
+    '## Reproduce',
+    '',
+    '```sh',
+    'npm run bench                  # everything, writes bench/results.md',
+    'BENCH_QUICK=1 npm run bench    # a short, small try-out',
+    'npx tsx bench/profile.ts fastify tessera-redis read   # one server under load with --cpu-prof',
+    'npx tsx bench/redis-client-choice.ts                  # node-redis vs ioredis on the store scripts',
+    '```',
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: the whole benchmark set, on loopback, started and stopped here. Compiles src
+ * for the HTTP servers, starts a redis-server of its own on a free port, then runs the HTTP,
+ * in-process, Redis memory and cleanup-growth parts, prints the target table and writes
+ * bench/results.md. PostgreSQL is the shared local server, in tables named for this run.
+ *
+ *   npm run bench               (about 15 minutes)
+ *   BENCH_QUICK=1 npm run bench (a couple of minutes; figures not for quoting)
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { redisCli, startRedis } from '../test/support/redis-servers.js';
+import { runCleanupGrowth } from './cleanup-growth.js';
+import { runHttp } from './http.js';
+import { memoryReadCeiling, runInProcess } from './in-process.js';
+import { postgresVersion } from './postgres.js';
+import { measureRedisMemory } from './redis-memory.js';
+import { checkTargets, type Machine, markdown } from './report.js';
+import { log, settings } from './stats.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const started = performance.now();
+
+async function machine(redisPort: number): Promise<Machine> {
+  const info = await redisCli(['-p', String(redisPort), 'info', 'server']);
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus().length,
+    memoryGb: totalmem() / 2 ** 30,
+    node: process.version,
+    redis: info.match(/redis_version:(\S+)/)?.[1] ?? 'unknown',
+    postgres: await postgresVersion().catch(() => 'unavailable'),
+    loadAverage: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', '),
+    date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+  };
+}
+
+/** The HTTP servers run the library as users do: compiled JavaScript, not tsx-transformed source. */
+function compileLibrary(): string {
+  const out = join(root, 'test-output', 'bench-lib');
+  log(`compiling src to ${out}`);
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(root, 'tsconfig.build.json'),
+        '--outDir',
+        out,
+        '--sourceMap',
+        'false',
+        '--declaration',
+        'false',
+      ],
+      { stdio: 'pipe' },
+    );
+  } catch (err) {
+    // Type errors still emit JavaScript; only a missing output is fatal (checked by the import).
+    log(
+      `tsc reported errors (output still written): ${String((err as Error).message).slice(0, 200)}`,
+    );
+  }
+  return out;
+}
+
+process.env.BENCH_LIB ??= compileLibrary();
+const redis = await startRedis(['--maxmemory', '0']);
+try {
+  const m = await machine(redis.port);
+  log(
+    `machine: ${m.cores} cores, Node ${m.node}, Redis ${m.redis}, PostgreSQL ${m.postgres}${settings.quick ? ' (BENCH_QUICK)' : ''}`,
+  );
+  const http = await runHttp(redis.port);
+  await redisCli(['-p', String(redis.port), 'flushall']);
+  const inProcess = await runInProcess(redis.port);
+  const memoryCeiling = await memoryReadCeiling();
+  log('redis memory: writing sessions with Tessera and connect-redis');
+  const redisMemory = await measureRedisMemory(settings.memorySessions);
+  const cleanup = await runCleanupGrowth();
+  const results = {
+    machine: m,
+    http,
+    inProcess,
+    memoryCeiling,
+    redisMemory,
+    cleanup,
+    durationSeconds: (performance.now() - started) / 1000,
+  };
+  const checks = checkTargets(results);
+  console.table(
+    checks.map((c) => ({ target: c.target, measured: c.measured, met: c.met ? 'yes' : 'NO' })),
+  );
+  const file = join(root, 'bench', 'results.md');
+  writeFileSync(file, markdown(results, checks));
+  writeFileSync(join(root, 'test-output', 'bench-results.json'), JSON.stringify(results, null, 2));
+  log(`wrote ${file} in ${Math.round(results.durationSeconds)} s`);
+} finally {
+  await redis.stop();
+}
