@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { createSessionManager } from '../../src/core/manager.js';
 import { constantTimeEqual, generateToken } from '../../src/core/tokens.js';
