@@ -67,7 +67,10 @@ const SESSION_FILE = /^([0-9a-f]{64})\.json$/;
 
 function positive(field: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigError(field, `must be a positive number, got ${value}`);
+    throw new ConfigError(
+      field,
+      `must be a positive number, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
+    );
   return value;
 }
 

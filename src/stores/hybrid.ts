@@ -69,7 +69,10 @@ export interface HybridStore extends SessionStore {
 
 function positive(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(field, `must be a positive integer, got ${value}`);
+    throw new ConfigError(
+      field,
+      `must be a positive integer, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
+    );
   return value;
 }
 

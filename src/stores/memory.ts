@@ -61,7 +61,10 @@ function deepFreeze<T>(value: T): T {
 
 function positiveInteger(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(field, `must be a positive integer, got ${value}`);
+    throw new ConfigError(
+      field,
+      `must be a positive integer, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
+    );
   return value;
 }
 

@@ -73,12 +73,23 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
     undefined,
     [],
     {},
+    // What JSON/YAML loaders without a prototype give: it cannot be put in a template string.
+    Object.create(null),
   ),
   fc.integer(),
   fc.double(),
   fc.string({ maxLength: 10 }),
   fc.string({ unit: 'binary', maxLength: 10 }),
   fc.anything({ maxDepth: 2 }),
+);
+
+/**
+ * `anyValue` without the prototype-less object, for the options of src/http and the Redis store:
+ * they put the value in a string and throw TypeError instead of ConfigError (reported; those files
+ * belong to another helper at the time of writing).
+ */
+const stringableValue = anyValue.filter(
+  (v) => !(typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === null),
 );
 
 function expectConfigError(err: unknown): void {
@@ -174,22 +185,22 @@ describe('fuzz: configuration objects', () => {
     // every request that carries X-Forwarded-For (a 500).
     const options = fc.record(
       {
-        mode: fc.oneof(anyValue, fc.constantFrom('production', 'development')),
+        mode: fc.oneof(stringableValue, fc.constantFrom('production', 'development')),
         cookieName: fc.oneof(
-          anyValue.filter((v) => typeof v !== 'symbol'),
+          stringableValue.filter((v) => typeof v !== 'symbol'),
           fc.string({ unit: 'binary-ascii', maxLength: 70 }),
         ),
-        sameSite: fc.oneof(anyValue, fc.constantFrom('lax', 'strict', 'none')),
+        sameSite: fc.oneof(stringableValue, fc.constantFrom('lax', 'strict', 'none')),
         trustProxy: fc.oneof(
           fc.boolean(),
           fc.integer({ min: -2, max: 5 }),
           fc.array(fc.constantFrom('127.0.0.1', '::1', '10.0.0.1', 'junk', '')),
           fc.constant((_a: string, hop: number) => hop < 1),
         ),
-        bearer: anyValue,
+        bearer: stringableValue,
         tokenHeader: fc.constantFrom(undefined, 'x-session-token', 'Authorization', 'X-Token', ''),
-        skipCsrf: anyValue,
-        csrfField: anyValue,
+        skipCsrf: stringableValue,
+        csrfField: stringableValue,
         csrfHeader: fc.constantFrom(undefined, 'x-csrf-token', 'X-CSRF', 'x-xsrf-token'),
       },
       { requiredKeys: [] },
@@ -269,11 +280,11 @@ describe('fuzz: configuration objects', () => {
       fc
         .record(
           {
-            prefix: anyValue,
-            commandTimeout: anyValue,
-            connectTimeout: anyValue,
-            ttlGrace: anyValue,
-            cleanupBatchSize: anyValue,
+            prefix: stringableValue,
+            commandTimeout: stringableValue,
+            connectTimeout: stringableValue,
+            ttlGrace: stringableValue,
+            cleanupBatchSize: stringableValue,
           },
           { requiredKeys: [] },
         )

@@ -74,7 +74,11 @@ const RETRY: unique symbol = Symbol('retry');
 function durationOption(field: string, value: number | string | undefined, fallback: number) {
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
-  if (ms === null || ms <= 0) throw new ConfigError(field, `must be a duration, got ${value}`);
+  if (ms === null || ms <= 0)
+    throw new ConfigError(
+      field,
+      `must be a duration, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
+    );
   return ms;
 }
 
