@@ -9,10 +9,16 @@ import { isIP } from 'node:net';
  * - `false`: never; the client is the socket's peer.
  * - `true`: every hop; the client is the left-most address (only behind a proxy that overwrites the header).
  * - a number `n`: the `n` closest hops are your proxies.
- * - a list of addresses: hops at these addresses are your proxies (loopback for a local nginx, …).
+ * - a list of addresses (or one string, comma-separated): hops at these addresses are your proxies;
+ *   `"loopback"` stands for 127.0.0.0/8 and ::1 (a local nginx).
  * - a function `(address, hopIndex) => boolean`: decides for each hop, the socket peer being hop 0.
  */
-export type TrustProxy = boolean | number | string[] | ((address: string, hop: number) => boolean);
+export type TrustProxy =
+  | boolean
+  | number
+  | string
+  | string[]
+  | ((address: string, hop: number) => boolean);
 
 function normalise(address: string): string {
   let a = address.trim();
@@ -22,13 +28,33 @@ function normalise(address: string): string {
   return a;
 }
 
-function trustFunction(trust: TrustProxy): (address: string, hop: number) => boolean {
-  if (typeof trust === 'function') return trust;
+const isLoopback = (address: string) => address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
+
+/**
+ * Checks a `TrustProxy` value and turns it into a per-hop predicate. Throws a plain `Error` with
+ * what is wrong (the caller wraps it in a `ConfigError` naming the option).
+ */
+export function trustFunction(trust: unknown): (address: string, hop: number) => boolean {
+  if (typeof trust === 'function') return trust as (address: string, hop: number) => boolean;
   if (trust === true) return () => true;
   if (trust === false) return () => false;
-  if (typeof trust === 'number') return (_a, hop) => hop < trust;
-  const set = new Set(trust.map(normalise));
-  return (address) => set.has(address);
+  if (typeof trust === 'number') {
+    if (!Number.isInteger(trust) || trust < 0)
+      throw new Error('as a number must be a whole number of proxy hops (0 or more)');
+    return (_a, hop) => hop < trust;
+  }
+  const list = typeof trust === 'string' ? trust.split(',') : trust;
+  if (!Array.isArray(list) || list.some((a) => typeof a !== 'string'))
+    throw new Error(
+      'must be true, false, a number of hops, proxy addresses (a list or a comma-separated string) or a function',
+    );
+  const names = list.map((a: string) => normalise(a)).filter((a) => a !== '');
+  const loopback = names.includes('loopback');
+  const bad = names.find((a) => a !== 'loopback' && isIP(a) === 0);
+  if (bad !== undefined)
+    throw new Error(`${JSON.stringify(bad)} is not an IP address or "loopback"`);
+  const set = new Set(names);
+  return (address) => set.has(address) || (loopback && isLoopback(address));
 }
 
 /**
@@ -38,11 +64,11 @@ function trustFunction(trust: TrustProxy): (address: string, hop: number) => boo
 export function clientIp(
   remoteAddress: string | null | undefined,
   forwardedFor: string | null | undefined,
-  trust: TrustProxy,
+  trust: TrustProxy | ((address: string, hop: number) => boolean),
 ): string | null {
   const peer = remoteAddress ? normalise(remoteAddress) : null;
   if (!peer || trust === false || !forwardedFor) return peer;
-  const isTrusted = trustFunction(trust);
+  const isTrusted = typeof trust === 'function' ? trust : trustFunction(trust);
   const chain = forwardedFor
     .split(',')
     .map(normalise)

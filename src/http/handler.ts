@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager.js';
 import type { SessionData } from '../core/types.js';
-import { clientIp, type TrustProxy } from './client-ip.js';
+import { clientIp, type TrustProxy, trustFunction } from './client-ip.js';
 import {
   type CookieSettings,
   clearCookie,
@@ -97,6 +97,22 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
   answerError(err: unknown, request: HttpRequestLike): ErrorAnswer | null;
 }
 
+/** Runs an option check that throws a plain `Error`, as a `ConfigError` naming the option. */
+function checked<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw new ConfigError(field, (err as Error).message);
+  }
+}
+
+/** A header name as an option: an HTTP token, returned in lower case. */
+function headerName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(value))
+    throw new ConfigError(field, 'must be a header name (letters, digits and - _ .)');
+  return value.toLowerCase();
+}
+
 /** Builds the request handling for one manager. Options are checked at once. */
 export function createSessionHttp<Data extends SessionData>(
   manager: SessionManager<Data>,
@@ -106,16 +122,20 @@ export function createSessionHttp<Data extends SessionData>(
   if (mode !== 'production' && mode !== 'development')
     throw new ConfigError('mode', 'must be "production" or "development"');
   const baseName = options.cookieName ?? 'tessera';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(baseName))
+  if (typeof baseName !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(baseName))
     throw new ConfigError('cookieName', 'must be 1-64 letters, digits, ".", "_" or "-"');
   const sameSite = options.sameSite ?? 'lax';
   if (sameSite !== 'lax' && sameSite !== 'strict')
     throw new ConfigError('sameSite', 'must be "lax" or "strict"');
-  const trustProxy = options.trustProxy ?? false;
+  const trust = options.trustProxy ?? false;
+  const trustProxy = trust === false ? false : checked('trustProxy', () => trustFunction(trust));
   const bearer = options.bearer ?? true;
-  const tokenHeader = options.tokenHeader?.toLowerCase();
+  const tokenHeader =
+    options.tokenHeader === undefined ? undefined : headerName('tokenHeader', options.tokenHeader);
   const csrfField = options.csrfField ?? '_csrf';
-  const csrfHeader = (options.csrfHeader ?? 'x-csrf-token').toLowerCase();
+  if (typeof csrfField !== 'string' || csrfField === '')
+    throw new ConfigError('csrfField', 'must be a non-empty string');
+  const csrfHeader = headerName('csrfHeader', options.csrfHeader ?? 'x-csrf-token');
   const skip = options.skipCsrf;
   const skipped =
     typeof skip === 'function'

@@ -27,6 +27,28 @@ describe('clientIp and trustProxy', () => {
   it('garbage in the header stops the walk', () => {
     assert.equal(clientIp('127.0.0.1', 'not-an-ip', true), '127.0.0.1');
   });
+  it('a string names proxies, comma-separated; "loopback" is 127.0.0.0/8 and ::1', () => {
+    assert.equal(clientIp('127.0.0.5', '198.51.100.1', 'loopback'), '198.51.100.1');
+    assert.equal(clientIp('::1', '198.51.100.1', 'loopback'), '198.51.100.1');
+    assert.equal(clientIp('10.0.0.1', '198.51.100.1', 'loopback'), '10.0.0.1');
+    assert.equal(
+      clientIp('10.0.0.1', '198.51.100.1, 127.0.0.1', '10.0.0.1, loopback'),
+      '198.51.100.1',
+    );
+  });
+  it('a trustProxy that is none of these is a ConfigError at construction, not a 500 per request', () => {
+    const manager = createSessionManager({ cleanupInterval: false });
+    for (const trustProxy of ['junk', ['127.0.0.1', 7], { proxies: 1 }, -1, 1.5])
+      assert.throws(
+        () => createSessionHttp(manager, { trustProxy: trustProxy as never }),
+        (err: Error) => err.name === 'ConfigError' && /trustProxy/.test(err.message),
+      );
+    for (const bad of [{ tokenHeader: 42 }, { csrfHeader: 'x csrf' }, { cookieName: Symbol('x') }])
+      assert.throws(
+        () => createSessionHttp(manager, bad as never),
+        (err: Error) => err.name === 'ConfigError',
+      );
+  });
 });
 
 describe('cookie and bearer reading', () => {
