@@ -119,3 +119,11 @@ export class MissingDependencyError extends TesseraError {
 export function isTesseraError(value: unknown): value is TesseraError {
   return value instanceof TesseraError;
 }
+
+/**
+ * A configuration value as shown in an error message: numbers and strings as they are, anything
+ * else by its type (a prototype-less object or a Symbol cannot be turned into a string safely).
+ */
+export function shownValue(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : typeof value;
+}

@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, open, opendir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError, StoreError, StoreUnavailableError } from '../core/errors.js';
+import { ConfigError, StoreError, StoreUnavailableError, shownValue } from '../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../core/logger.js';
 import { isSessionId } from '../core/tokens.js';
 import type {
@@ -67,10 +67,7 @@ const SESSION_FILE = /^([0-9a-f]{64})\.json$/;
 
 function positive(field: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigError(
-      field,
-      `must be a positive number, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
-    );
+    throw new ConfigError(field, `must be a positive number, got ${shownValue(value)}`);
   return value;
 }
 

@@ -16,7 +16,7 @@
  *   counted and logged (the cost: the database's idle expiry lags that session's activity).
  * - Listing, stats, the audit trail and the capabilities are the database's.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, shownValue } from '../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../core/logger.js';
 import type {
   HealthReport,
@@ -69,10 +69,7 @@ export interface HybridStore extends SessionStore {
 
 function positive(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(
-      field,
-      `must be a positive integer, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
-    );
+    throw new ConfigError(field, `must be a positive integer, got ${shownValue(value)}`);
   return value;
 }
 

@@ -4,7 +4,7 @@
  * memory), with an indexed expiry heap so cleanup costs follow the number expired. Every operation
  * runs synchronously inside one call, which is what makes it atomic in a single Node process.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, shownValue } from '../core/errors.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -61,10 +61,7 @@ function deepFreeze<T>(value: T): T {
 
 function positiveInteger(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(
-      field,
-      `must be a positive integer, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
-    );
+    throw new ConfigError(field, `must be a positive integer, got ${shownValue(value)}`);
   return value;
 }
 

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { type MemcachedConfig, resolveMemcachedConfig } from '../../core/config.js';
 import { parseDuration } from '../../core/duration.js';
-import { ConfigError, StoreError } from '../../core/errors.js';
+import { ConfigError, StoreError, shownValue } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import type {
   CreateOptions,
@@ -75,10 +75,7 @@ function durationOption(field: string, value: number | string | undefined, fallb
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
   if (ms === null || ms <= 0)
-    throw new ConfigError(
-      field,
-      `must be a duration, got ${typeof value === 'number' || typeof value === 'string' ? value : typeof value}`,
-    );
+    throw new ConfigError(field, `must be a duration, got ${shownValue(value)}`);
   return ms;
 }
 

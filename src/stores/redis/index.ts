@@ -6,7 +6,7 @@
  */
 import { type RedisConfig, resolveRedisConfig } from '../../core/config.js';
 import { parseDuration } from '../../core/duration.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, shownValue } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import type {
   CreateOptions,
@@ -103,7 +103,7 @@ function durationOption(field: string, value: number | string | undefined, fallb
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
   if (ms === null || ms < 0)
-    throw new ConfigError(field, `must be a duration, got ${String(value)}`);
+    throw new ConfigError(field, `must be a duration, got ${shownValue(value)}`);
   return ms;
 }
 
@@ -164,9 +164,10 @@ const MISS_REASONS: ReadonlySet<MissReason> = new Set([
   'terminated',
 ]);
 
-function prefixOption(prefix: string | undefined): string {
+function prefixOption(prefix: unknown): string {
   const value = prefix ?? 'tessera:';
-  if (value === '') throw new ConfigError('redis.prefix', 'must not be empty');
+  if (typeof value !== 'string' || value === '')
+    throw new ConfigError('redis.prefix', `must be a non-empty string, got ${shownValue(value)}`);
   return value;
 }
 
