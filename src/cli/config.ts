@@ -10,8 +10,7 @@ import {
   resolveMemcachedConfig,
   resolveRedisConfig,
   resolveSqlConfig,
-  STORAGE_KINDS,
-  type StorageKind,
+  storageKind,
 } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
@@ -22,25 +21,6 @@ export interface CliConfig {
   store: StoreFromConfigOptions;
   /** Where it came from, for messages: "environment" or the file's path. */
   source: string;
-}
-
-const ALIASES: Record<string, StorageKind> = {
-  database: 'sql',
-  postgres: 'sql',
-  postgresql: 'sql',
-  mysql: 'sql',
-  mariadb: 'sql',
-  sqlite: 'sql',
-};
-
-function kind(field: string, value: unknown): StorageKind {
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  const resolved = ALIASES[text] ?? text;
-  if ((STORAGE_KINDS as readonly string[]).includes(resolved)) return resolved as StorageKind;
-  throw new ConfigError(
-    field,
-    `unknown backend ${JSON.stringify(value)}; use one of ${STORAGE_KINDS.join(', ')}`,
-  );
 }
 
 /**
@@ -66,8 +46,8 @@ export function configFromFile(path: string): CliConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError('--config', `${path}: must hold a JSON object`);
   const file = raw as Record<string, unknown>;
-  const env: EnvConfig = { storage: kind('storage', file.storage ?? 'memory') };
-  if (file.fallback !== undefined) env.fallback = kind('fallback', file.fallback);
+  const env: EnvConfig = { storage: storageKind('storage', file.storage ?? 'memory') };
+  if (file.fallback !== undefined) env.fallback = storageKind('fallback', file.fallback);
   if (file.redis !== undefined) env.redis = resolveRedisConfig(file.redis as object);
   if (file.memcached !== undefined)
     env.memcached = resolveMemcachedConfig(file.memcached as object);

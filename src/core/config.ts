@@ -364,8 +364,9 @@ const STORAGE_ALIASES: Record<string, StorageKind> = {
   sqlite: 'sql',
 };
 
-function storageKind(field: string, raw: string): StorageKind {
-  const value = raw.trim().toLowerCase();
+/** A backend name or alias (`database`, `postgres`, `sqlite`, …) as a `StorageKind`, or `ConfigError`. */
+export function storageKind(field: string, raw: unknown): StorageKind {
+  const value = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
   const kind = STORAGE_ALIASES[value] ?? value;
   if ((STORAGE_KINDS as readonly string[]).includes(kind)) return kind as StorageKind;
   throw new ConfigError(
