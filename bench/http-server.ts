@@ -10,7 +10,8 @@
  *   tsx bench/http-server.ts <express|fastify|hono> <variant> <port> [redis port]
  *
  * Variants: `plain` (no session), `tessera-redis`, `tessera-memory`, `express-session` (with
- * connect-redis), `fastify-session` (@fastify/session with connect-redis).
+ * connect-redis), `fastify-session` (@fastify/session with connect-redis, `rolling: false`) and
+ * `fastify-session-rolling` (the same with its default `rolling: true`).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +38,8 @@ export type Variant =
   | 'tessera-redis'
   | 'tessera-memory'
   | 'express-session'
-  | 'fastify-session';
+  | 'fastify-session'
+  | 'fastify-session-rolling';
 
 const [framework, variant, portArg, redisPortArg] = process.argv.slice(2) as [
   Framework,
@@ -139,7 +141,7 @@ async function startExpress(): Promise<AddressInfo> {
 async function startFastify(): Promise<void> {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
-  if (variant === 'fastify-session') {
+  if (variant === 'fastify-session' || variant === 'fastify-session-rolling') {
     const { default: cookie } = await import('@fastify/cookie');
     const { default: session } = await import('@fastify/session');
     await app.register(cookie);
@@ -147,8 +149,9 @@ async function startFastify(): Promise<void> {
       secret: SECRET,
       store: (await connectRedisStore()) as never,
       saveUninitialized: false,
-      // rolling: false is the kinder anchor (rolling on adds a SET per request).
-      rolling: false,
+      // Its default, rolling: true, saves the session on every request (GET + SET); rolling: false
+      // is the kinder anchor (one GET).
+      rolling: variant === 'fastify-session-rolling',
       cookie: { maxAge: HALF_HOUR, secure: false, httpOnly: true, sameSite: 'lax' },
     });
     app.get('/login', async (request) => {

@@ -18,14 +18,21 @@ export type Scenario = 'read' | 'write';
 
 export const FRAMEWORKS: Record<Framework, Variant[]> = {
   express: ['plain', 'express-session', 'tessera-redis', 'tessera-memory'],
-  fastify: ['plain', 'fastify-session', 'tessera-redis', 'tessera-memory'],
+  fastify: [
+    'plain',
+    'fastify-session-rolling',
+    'fastify-session',
+    'tessera-redis',
+    'tessera-memory',
+  ],
   hono: ['plain', 'tessera-redis', 'tessera-memory'],
 };
 
 export const VARIANT_LABEL: Record<Variant, string> = {
   plain: 'plain',
   'express-session': 'express-session + connect-redis',
-  'fastify-session': '@fastify/session + connect-redis',
+  'fastify-session': '@fastify/session + connect-redis (rolling off)',
+  'fastify-session-rolling': '@fastify/session + connect-redis (default, rolling on)',
   'tessera-redis': 'Tessera (Redis)',
   'tessera-memory': 'Tessera (memory)',
 };
