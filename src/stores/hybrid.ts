@@ -16,7 +16,7 @@
  *   counted and logged (the cost: the database's idle expiry lags that session's activity).
  * - Listing, stats, the audit trail and the capabilities are the database's.
  */
-import { ConfigError, shownValue } from '../core/errors.js';
+import { ConfigError, StoreUnavailableError, shownValue } from '../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../core/logger.js';
 import type {
   HealthReport,
@@ -49,6 +49,12 @@ export interface HybridStoreOptions {
   writeBehind?: boolean | WriteBehindOptions;
   /** Ids whose cache invalidation failed, served from the database until it succeeds. @default 10_000 */
   maxSuspects?: number;
+  /**
+   * After the cache fails as unreachable (`StoreUnavailableError`), calls skip it for this long and
+   * go straight to the database; then one call tries the cache again. Without it every request
+   * would wait out the cache's timeout while the cache is down. @default 1000 ms
+   */
+  cacheRetryDelay?: number;
 }
 
 export interface WriteBehindStats {
@@ -86,6 +92,10 @@ export function createHybridStore(options: HybridStoreOptions): HybridStore {
   const flushInterval = positive('writeBehind.flushInterval', wb?.flushInterval ?? 1000);
   const concurrency = positive('writeBehind.concurrency', wb?.concurrency ?? 16);
   const maxSuspects = positive('maxSuspects', options.maxSuspects ?? 10_000);
+  const cacheRetryDelay = positive('cacheRetryDelay', options.cacheRetryDelay ?? 1000);
+  // Wall-clock (monotonic) time until which the cache is taken as down; not the sessions' `now`.
+  let cacheDownUntil = 0;
+  const cacheUp = () => performance.now() >= cacheDownUntil;
 
   const capabilities: StoreCapabilities = { ...database.capabilities };
 
@@ -97,6 +107,10 @@ export function createHybridStore(options: HybridStoreOptions): HybridStore {
   let flushing: Promise<void> | undefined;
 
   function cacheFailed(operation: string, id: string | undefined, err: unknown): void {
+    if (err instanceof StoreUnavailableError) {
+      if (!cacheUp()) return; // already known down: one log line per retry window
+      cacheDownUntil = performance.now() + cacheRetryDelay;
+    }
     logger.warn(
       {
         store: HYBRID_STORE_NAME,
@@ -111,28 +125,35 @@ export function createHybridStore(options: HybridStoreOptions): HybridStore {
 
   /** Drops the cache's copy. A failure marks the id suspect (reads skip the cache) and is retried. */
   async function invalidate(id: string, now: number): Promise<void> {
+    if (!cacheUp()) return suspect(id);
     try {
       await cache.destroy(id, 'admin', now);
       suspects.delete(id);
     } catch (err) {
       cacheFailed('invalidate', id, err);
-      if (suspects.size >= maxSuspects) {
-        // Out of room to remember: forget the oldest; logged so an operator sees the cache is down.
-        const oldest = suspects.values().next().value;
-        if (oldest !== undefined) suspects.delete(oldest);
-        logger.error(
-          { store: HYBRID_STORE_NAME, maxSuspects },
-          'tessera: hybrid cache unreachable for too many invalidations',
-        );
-      }
-      suspects.add(id);
+      suspect(id);
     }
+  }
+
+  /** Remembers that the cache may hold a stale copy of `id`: reads skip the cache for it. */
+  function suspect(id: string): void {
+    if (suspects.has(id)) return;
+    if (suspects.size >= maxSuspects) {
+      // Out of room to remember: forget the oldest; logged so an operator sees the cache is down.
+      const oldest = suspects.values().next().value;
+      if (oldest !== undefined) suspects.delete(oldest);
+      logger.error(
+        { store: HYBRID_STORE_NAME, maxSuspects },
+        'tessera: hybrid cache unreachable for too many invalidations',
+      );
+    }
+    suspects.add(id);
   }
 
   /** Reads the truth; on a hit refills the cache and checks the refill against the database. */
   async function readThrough(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
     const found = await database.get(id, now, touch);
-    if (!found.record || suspects.has(id)) return found;
+    if (!found.record || suspects.has(id) || !cacheUp()) return found;
     try {
       await cache.create(found.record, { maxSessionsPerUser: null, now });
     } catch (err) {
@@ -223,6 +244,7 @@ export function createHybridStore(options: HybridStoreOptions): HybridStore {
     },
 
     async get(id, now, touch) {
+      if (!cacheUp()) return database.get(id, now, touch);
       if (suspects.has(id)) {
         await invalidate(id, now); // retry; the database answers either way
         return database.get(id, now, touch);

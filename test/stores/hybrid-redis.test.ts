@@ -98,4 +98,57 @@ describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): cache loss', () => {
       await store.close();
     }
   });
+
+  it('while Redis is down, calls skip it after one failure and try it again after cacheRetryDelay', async () => {
+    const redisStore = createRedisStore({
+      port: redis.port,
+      prefix,
+      connectTimeout: 300,
+      commandTimeout: 300,
+    });
+    let cacheCalls = 0;
+    const counted =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      (...args: A) => {
+        cacheCalls++;
+        return fn(...args);
+      };
+    const cache = {
+      ...redisStore,
+      get: counted(redisStore.get.bind(redisStore)),
+      create: counted(redisStore.create.bind(redisStore)),
+      destroy: counted(redisStore.destroy.bind(redisStore)),
+    };
+    const store = createHybridStore({
+      cache,
+      database: createSqlStore({ url: pgUrl, table, timeout: 5000, poolSize: 2 }),
+      cacheRetryDelay: 400,
+    });
+    try {
+      const now = Date.now();
+      const records = Array.from({ length: 10 }, () => sampleRecord({}, now));
+      for (const r of records) await store.create(r, { maxSessionsPerUser: 5, now });
+      const ids = records.map((r) => r.id);
+      await redis.stop();
+      cacheCalls = 0;
+      for (const id of ids) assert.ok((await store.get(id, now + 1000, policy)).record);
+      assert.equal(await store.destroy(ids[0]!, 'logout', now + 1000), true);
+      assert.equal(cacheCalls, 1, 'one call found the cache down; the others went to the database');
+      await new Promise((r) => setTimeout(r, 500));
+      await store.get(ids[1]!, now + 1000, policy);
+      assert.equal(cacheCalls, 2, 'after cacheRetryDelay one call tries the cache again');
+      await redis.start();
+      await new Promise((r) => setTimeout(r, 500));
+      let live = 0;
+      for (let i = 0; i < 20 && live !== ids.length - 1; i++) {
+        live = await validateAll(store, ids, now + 2000);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(live, ids.length - 1, 'back up: all but the destroyed one validate');
+      assert.equal((await store.get(ids[0]!, now + 2000)).record, null, 'the logout is not undone');
+      assert.ok(cacheCalls > 2 + ids.length, 'the cache serves again once it answers');
+    } finally {
+      await store.close();
+    }
+  });
 });

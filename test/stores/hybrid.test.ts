@@ -98,7 +98,7 @@ describe('hybrid store: semantics', () => {
   it('a cache that is down: the database answers, terminations still hold', async () => {
     const logger = recordingLogger();
     const cache = breakable(createMemoryStore());
-    const store = createHybridStore({ cache, database: sqlStore(), logger });
+    const store = createHybridStore({ cache, database: sqlStore(), logger, cacheRetryDelay: 50 });
     const now = Date.now();
     const r = sampleRecord({}, now);
     await store.create(r, { maxSessionsPerUser: 5, now });
@@ -107,6 +107,7 @@ describe('hybrid store: semantics', () => {
     assert.ok((await store.get(r.id, now)).record, 'served from the database');
     assert.equal(await store.destroy(r.id, 'logout', now), true);
     cache.broken = false;
+    await new Promise((resolve) => setTimeout(resolve, 60)); // past cacheRetryDelay
     // The cache still holds a copy it could not be told about; the store must not serve it.
     assert.ok((await cache.get(r.id, now)).record, 'the stale copy is really there');
     assert.equal((await store.get(r.id, now)).record, null);
