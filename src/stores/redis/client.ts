@@ -127,6 +127,20 @@ async function guarded<T>(
   }
 }
 
+/**
+ * Runs a client command under the deadline, after the first connection is ready. A call that
+ * expired while waiting for the connection never runs: the caller was already told it failed, and
+ * it must not happen once the server is back.
+ */
+function callerFor(address: string, timeoutMs: number, ready: (() => Promise<void>) | undefined) {
+  return <T>(fn: () => Promise<T>) =>
+    guarded(address, timeoutMs, async (expired) => {
+      await ready?.();
+      if (expired()) throw new DeadlineError('gave up waiting for the connection');
+      return fn();
+    });
+}
+
 export function translateError(address: string, err: unknown): Error {
   if (err instanceof StoreUnavailableError || err instanceof StoreError) return err;
   if (err instanceof DeadlineError)
@@ -163,13 +177,7 @@ function wrapIoRedis(
   address: string,
   { timeoutMs, owned, ready }: ClientOptions,
 ): ScriptClient {
-  const call = <T>(fn: () => Promise<T>) =>
-    guarded(address, timeoutMs, async (expired) => {
-      await ready?.();
-      // The caller was already told it failed: a command must not run once the server is back.
-      if (expired()) throw new DeadlineError('gave up waiting for the connection');
-      return fn();
-    });
+  const call = callerFor(address, timeoutMs, ready);
   return {
     address,
     run: (script, keys, args) =>
@@ -209,13 +217,7 @@ function wrapNodeRedis(
       : sentinel
         ? client.sendCommand(false, args)
         : client.sendCommand(args);
-  const call = <T>(fn: () => Promise<T>) =>
-    guarded(address, timeoutMs, async (expired) => {
-      await ready?.();
-      // The caller was already told it failed: a command must not run once the server is back.
-      if (expired()) throw new DeadlineError('gave up waiting for the connection');
-      return fn();
-    });
+  const call = callerFor(address, timeoutMs, ready);
   return {
     address,
     run: (script, keys, args) =>
