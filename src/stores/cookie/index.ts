@@ -173,7 +173,7 @@ interface Payload {
 export function createCookieStore(options: CookieStoreOptions): CookieStore {
   const keys: SealingKey[] = sealingKeys(options?.secrets);
   const cookieName = options.cookieName ?? 'tessera';
-  if (!COOKIE_NAME.test(cookieName))
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))
     throw new ConfigError(
       'cookie.cookieName',
       'must be a cookie token (no spaces, = ; , or quotes)',

@@ -57,7 +57,8 @@ export function sealingKeys(
     const id =
       given.id ??
       createHash('sha256').update('tessera-key-id').update(key).digest('base64url').slice(0, 8);
-    if (!KEY_ID.test(id)) throw new ConfigError(`${field}.id`, 'must be 1-16 of A-Z a-z 0-9 _ -');
+    if (typeof id !== 'string' || !KEY_ID.test(id))
+      throw new ConfigError(`${field}.id`, 'must be 1-16 of A-Z a-z 0-9 _ -');
     return { id, key };
   });
   const ids = new Set(keys.map((k) => k.id));

@@ -97,7 +97,7 @@ function resolveOptions(options: MemcachedStoreOptions) {
   } = options;
   const resolved = resolveMemcachedConfig(config);
   const base = prefix ?? 'tessera:';
-  if (base === '' || !SAFE_KEY.test(base) || base.length > 100)
+  if (typeof base !== 'string' || base === '' || !SAFE_KEY.test(base) || base.length > 100)
     throw new ConfigError('memcached.prefix', 'must be 1-100 printable characters without spaces');
   const attempts = maxCasAttempts ?? 1000;
   if (!Number.isInteger(attempts) || attempts < 1)
