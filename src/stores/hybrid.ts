@@ -51,8 +51,9 @@ export interface HybridStoreOptions {
   maxSuspects?: number;
   /**
    * After the cache fails as unreachable (`StoreUnavailableError`), calls skip it for this long and
-   * go straight to the database; then one call tries the cache again. Without it every request
-   * would wait out the cache's timeout while the cache is down. @default 1000 ms
+   * go straight to the database; then calls try the cache again, and the next failure starts a new
+   * window. Without it every request would wait out the cache's timeout while the cache is down.
+   * @default 1000 ms
    */
   cacheRetryDelay?: number;
 }
