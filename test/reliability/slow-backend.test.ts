@@ -80,6 +80,38 @@ async function assertRecovers(store: SessionStore, within: number): Promise<numb
   }
 }
 
+/**
+ * A session written while the backend is prompt; then replies delayed past the timeout must give
+ * StoreUnavailableError in time; then, prompt again, the store recovers with that session intact.
+ * `prepare` runs first (a migration); the store and the proxy are closed whatever happens.
+ */
+async function slowThenPrompt(
+  name: string,
+  store: SessionStore,
+  proxy: DelayProxy,
+  timeout: number,
+  recoverWithinMs: number,
+  prepare?: () => Promise<void>,
+): Promise<void> {
+  try {
+    await prepare?.();
+    const now = Date.now();
+    const before = sampleRecord({}, now);
+    await store.create(before, { maxSessionsPerUser: 5, now });
+    proxy.delayMs = 1000;
+    await assertUnavailableInTime(store, timeout);
+    proxy.delayMs = 0;
+    const recovery = await assertRecovers(store, recoverWithinMs);
+    assert.ok((await store.get(before.id, now)).record, 'data written before is intact');
+    console.info(
+      `[reliability] slow ${name}: typed errors within ${timeout} ms; recovered in ${recovery} ms`,
+    );
+  } finally {
+    await store.close();
+    await proxy.close();
+  }
+}
+
 describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', () => {
   let proxy: DelayProxy;
   afterAll(async () => {
@@ -95,22 +127,7 @@ describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', ()
       connectTimeout: timeout,
       commandTimeout: timeout,
     });
-    try {
-      const now = Date.now();
-      const before = sampleRecord({}, now);
-      await store.create(before, { maxSessionsPerUser: 5, now });
-      proxy.delayMs = 1000;
-      await assertUnavailableInTime(store, timeout);
-      proxy.delayMs = 0;
-      const recovery = await assertRecovers(store, 3000);
-      assert.ok((await store.get(before.id, now)).record, 'data written before is intact');
-      console.info(
-        `[reliability] slow Redis: typed errors within ${timeout} ms; recovered in ${recovery} ms`,
-      );
-    } finally {
-      await store.close();
-      await proxy.close();
-    }
+    await slowThenPrompt('Redis', store, proxy, timeout, 3000);
   });
 
   it('PostgreSQL: StoreUnavailableError within the timeout; recovers when prompt again', async () => {
@@ -122,23 +139,7 @@ describe.skipIf(!ok)('fault injection: slow backend behind a delaying proxy', ()
       timeout,
       poolSize: 2,
     });
-    try {
-      await store.migrate();
-      const now = Date.now();
-      const before = sampleRecord({}, now);
-      await store.create(before, { maxSessionsPerUser: 5, now });
-      proxy.delayMs = 1000;
-      await assertUnavailableInTime(store, timeout);
-      proxy.delayMs = 0;
-      const recovery = await assertRecovers(store, 5000);
-      assert.ok((await store.get(before.id, now)).record, 'data written before is intact');
-      console.info(
-        `[reliability] slow PostgreSQL: typed errors within ${timeout} ms; recovered in ${recovery} ms`,
-      );
-    } finally {
-      await store.close();
-      await proxy.close();
-    }
+    await slowThenPrompt('PostgreSQL', store, proxy, timeout, 5000, () => store.migrate());
   });
 
   it('HTTP over a slow Redis: a clear 503 within the timeout, never a hang', async () => {

@@ -135,12 +135,7 @@ type Stored =
 export function createMemcachedStore(options: MemcachedStoreOptions = {}): SessionStore {
   const o = resolveOptions(options);
   const logger = options.logger ?? silentLogger;
-  const client = new MemcachedClient({
-    servers: o.servers,
-    poolSize: o.poolSize,
-    timeout: o.timeout,
-    retryDelay: o.retryDelay,
-  });
+  const client = new MemcachedClient(o);
   const key = makeKeyer(o.prefix);
   const sKey = (id: string) => key(`${o.prefix}s:${id}`);
   const uKey = (userId: string) => key(`${o.prefix}u:${userId}`);
@@ -455,12 +450,7 @@ export function createMemcachedRateLimitStore(
   options: MemcachedRateLimitStoreOptions = {},
 ): RateLimitStore {
   const o = resolveOptions({ ...options, prefix: options.prefix ?? 'tessera:rl:' });
-  const client = new MemcachedClient({
-    servers: o.servers,
-    poolSize: o.poolSize,
-    timeout: o.timeout,
-    retryDelay: o.retryDelay,
-  });
+  const client = new MemcachedClient(o);
   const key = makeKeyer(o.prefix);
   const windowKey = (k: string) => key(`${o.prefix}w:${k}`);
   const countKey = (k: string, resetAt: number) => key(`${o.prefix}c:${resetAt}:${k}`);
