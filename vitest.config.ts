@@ -3,20 +3,24 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * `tessera` and `tessera/<entry>` resolve to the sources in tests, derived from package.json's
+ * `tessera-session` and `tessera-session/<entry>` resolve to the sources in tests, derived from package.json's
  * exports (./dist/x.js → ./src/x.ts), so README examples written against the public entry points
  * run as they are. test/package/ checks the built dist separately.
  */
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
-  exports: Record<string, string | { import: string }>;
+  exports: Record<string, string | { default: string }>;
 };
 const alias = Object.entries(pkg.exports)
   .filter(([, target]) => typeof target === 'object')
   .map(([entry, target]) => ({
-    find: new RegExp(`^${entry === '.' ? 'tessera' : `tessera/${entry.slice(2)}`}$`),
+    find: new RegExp(
+      `^${entry === '.' ? 'tessera-session' : `tessera-session/${entry.slice(2)}`}$`,
+    ),
     replacement: fileURLToPath(
       new URL(
-        (target as { import: string }).import.replace('./dist/', './src/').replace(/\.js$/, '.ts'),
+        (target as { default: string }).default
+          .replace('./dist/', './src/')
+          .replace(/\.js$/, '.ts'),
         import.meta.url,
       ),
     ),

@@ -1,4 +1,4 @@
-import { createSessionManager } from 'tessera';
+import { createSessionManager } from 'tessera-session';
 
 const sessions = createSessionManager({ idleTimeout: '30m', maxSessionsPerUser: 5 });
 
@@ -14,10 +14,10 @@ const { session, reason } = await sessions.validate(token, {
   ip: '203.0.113.7',
   userAgent: 'curl/8.5',
 });
-console.log(
-  session ? `hello ${session.userId}` : `no session: ${reason}`,
-  sessions.verifyCsrf(session!, csrfToken),
-);
-
-await sessions.terminate(session!.id, 'logout'); // log out
+if (session) {
+  console.log(`hello ${session.userId}`, sessions.verifyCsrf(session, csrfToken));
+  await sessions.terminate(session.id, 'logout'); // log out
+} else {
+  console.log(`no session: ${reason}`);
+}
 await sessions.close();

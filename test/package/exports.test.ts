@@ -1,7 +1,7 @@
 /**
  * The published shape: every `exports` entry of package.json resolves to built JavaScript with
  * type declarations, and a store in another package can run the contract suite from
- * `tessera/testing` with its own test runner (node:test here, to show it is runner-agnostic).
+ * `tessera-session/testing` with its own test runner (node:test here, to show it is runner-agnostic).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,13 +21,13 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  exports: Record<string, string | { types: string; import: string }>;
+  exports: Record<string, string | { types: string; default: string }>;
   sideEffects: boolean;
   type: string;
 };
 const entries = Object.entries(pkg.exports).filter(([, t]) => typeof t === 'object') as [
   string,
-  { types: string; import: string },
+  { types: string; default: string },
 ][];
 
 let consumer: string;
@@ -38,7 +38,7 @@ beforeAll(() => {
     execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   consumer = mkdtempSync(join(tmpdir(), 'tessera-consumer-'));
   mkdirSync(join(consumer, 'node_modules'));
-  symlinkSync(root, join(consumer, 'node_modules', 'tessera'), 'dir');
+  symlinkSync(root, join(consumer, 'node_modules', 'tessera-session'), 'dir');
   writeFileSync(
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'my-store', type: 'module', private: true }),
@@ -57,14 +57,14 @@ describe('package exports', () => {
 
   it('every entry points at built JavaScript and declarations', () => {
     for (const [entry, target] of entries) {
-      assert.ok(existsSync(join(root, target.import)), `${entry}: ${target.import} exists`);
+      assert.ok(existsSync(join(root, target.default)), `${entry}: ${target.default} exists`);
       assert.ok(existsSync(join(root, target.types)), `${entry}: ${target.types} exists`);
     }
   });
 
   it('every entry imports by its public name from another package', () => {
     const names = entries.map(([entry]) =>
-      entry === '.' ? 'tessera' : `tessera/${entry.slice(2)}`,
+      entry === '.' ? 'tessera-session' : `tessera-session/${entry.slice(2)}`,
     );
     const script = `for (const n of ${JSON.stringify(names)}) { const m = await import(n); if (Object.keys(m).length === 0) throw new Error(n + ' exports nothing'); } console.log('ok');`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -74,14 +74,14 @@ describe('package exports', () => {
     assert.equal(out.trim(), 'ok');
   });
 
-  it('a store in another package runs the contract suite from tessera/testing under node:test', () => {
+  it('a store in another package runs the contract suite from tessera-session/testing under node:test', () => {
     const file = join(consumer, 'store.test.mjs');
     writeFileSync(
       file,
       [
         "import { test } from 'node:test';",
-        "import { createMemoryStore } from 'tessera';",
-        "import { testSessionStore } from 'tessera/testing';",
+        "import { createMemoryStore } from 'tessera-session';",
+        "import { testSessionStore } from 'tessera-session/testing';",
         'testSessionStore(test, () => createMemoryStore());',
       ].join('\n'),
     );
