@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, describe, it } from 'vitest';
 import { StoreError, StoreUnavailableError } from '../../src/core/errors.js';
 import { createFileStore } from '../../src/stores/file.js';
@@ -48,43 +49,59 @@ describe('file store: its own guarantees', () => {
   });
 
   it('a read-only folder is a StoreUnavailableError naming the path (checked as an unprivileged user)', async () => {
-    // Root ignores permission bits, so the store runs in a child process as "nobody".
+    // Root ignores permission bits, so the store runs in a child process as "nobody". That user may
+    // not be able to enter the checkout (a clone in a private folder), so the child is one bundled
+    // file in a world-readable temporary folder and loads nothing from the checkout.
     const path = folder();
     chmodSync(root, 0o755);
     chmodSync(path, 0o555);
-    const script = `
-      import { createFileStore } from ${JSON.stringify(new URL('../../src/stores/file.ts', import.meta.url).pathname)};
-      const store = createFileStore({ path: ${JSON.stringify(path)} });
-      try { await store.cleanup(Date.now()); console.log(JSON.stringify({ ok: true })); }
-      catch (err) { console.log(JSON.stringify({ name: err.name, address: err.address, message: err.message })); }
-    `;
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script],
-        {
+    const childDir = mkdtempSync(join(tmpdir(), 'tessera-file-child-'));
+    try {
+      const child = join(childDir, 'child.mjs');
+      await build({
+        stdin: {
+          contents: `
+            import { createFileStore } from ${JSON.stringify(new URL('../../src/stores/file.ts', import.meta.url).pathname)};
+            const store = createFileStore({ path: process.argv[2] });
+            try { await store.cleanup(Date.now()); console.log(JSON.stringify({ ok: true })); }
+            catch (err) { console.log(JSON.stringify({ name: err.name, address: err.address, message: err.message })); }
+          `,
+          resolveDir: process.cwd(),
+          loader: 'ts',
+        },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile: child,
+        logLevel: 'silent',
+      });
+      chmodSync(childDir, 0o755);
+      chmodSync(child, 0o644);
+      const out = await new Promise<string>((resolve, reject) => {
+        const proc = spawn(process.execPath, [child, path], {
           uid: process.getuid?.() === 0 ? 65534 : undefined,
           gid: process.getuid?.() === 0 ? 65534 : undefined,
-          cwd: process.cwd(),
-          env: { ...process.env, TSX_TSCONFIG_PATH: join(process.cwd(), 'tsconfig.json') },
+          cwd: childDir,
           stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let text = '';
-      let errText = '';
-      child.stdout.on('data', (c: Buffer) => {
-        text += c.toString();
+        });
+        let text = '';
+        let errText = '';
+        proc.stdout.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        proc.stderr.on('data', (c: Buffer) => {
+          errText += c.toString();
+        });
+        proc.on('error', reject);
+        proc.on('exit', () => (text ? resolve(text) : reject(new Error(errText))));
       });
-      child.stderr.on('data', (c: Buffer) => {
-        errText += c.toString();
-      });
-      child.on('error', reject);
-      child.on('exit', () => (text ? resolve(text) : reject(new Error(errText))));
-    });
-    const result = JSON.parse(out.trim().split('\n').pop()!);
-    assert.equal(result.name, 'StoreUnavailableError');
-    assert.equal(result.address, path);
-    assert.match(result.message, /not writable/);
+      const result = JSON.parse(out.trim().split('\n').pop()!);
+      assert.equal(result.name, 'StoreUnavailableError');
+      assert.equal(result.address, path);
+      assert.match(result.message, /not writable/);
+    } finally {
+      rmSync(childDir, { recursive: true, force: true });
+    }
   });
 
   it('ids that are not session ids never become paths', async () => {
