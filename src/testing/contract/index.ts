@@ -6,7 +6,7 @@
  * AssertionError in any runner.
  *
  *   import { it } from 'vitest';
- *   import { testSessionStore } from 'tessera/testing';
+ *   import { testSessionStore } from 'tessera-session/testing';
  *   testSessionStore(it, () => createMyStore(), { unreachable: () => createMyStore({ port: 1 }) });
  *
  * A test for a capability the store declares `false` (listing on Memcached, the per-user limit on
