@@ -10,6 +10,7 @@ import type { ResolvedRedisConfig } from '../../core/config.js';
 import { MissingDependencyError, StoreError, StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { describeError } from '../../core/logger.js';
+import { withDeadline } from '../deadline.js';
 import type { LuaScript } from './scripts.js';
 
 export const REDIS_STORE_NAME = 'redis';
@@ -99,52 +100,32 @@ const UNAVAILABLE_CODES = new Set([
   'BUSY',
 ]);
 
-class DeadlineError extends Error {}
-
-/** Wraps a client's promise in the store's deadline and error types. */
-async function guarded<T>(
-  address: string,
-  timeoutMs: number,
-  fn: (expired: () => boolean) => Promise<T>,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let expired = false;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expired = true;
-      reject(new DeadlineError(`no reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  const work = fn(() => expired);
-  // A reply that arrives after the deadline must not become an unhandled rejection.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, deadline]);
-  } catch (err) {
-    throw translateError(address, err);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Runs a client command under the deadline, after the first connection is ready. A call that
  * expired while waiting for the connection never runs: the caller was already told it failed, and
  * it must not happen once the server is back.
  */
 function callerFor(address: string, timeoutMs: number, ready: (() => Promise<void>) | undefined) {
-  return <T>(fn: () => Promise<T>) =>
-    guarded(address, timeoutMs, async (expired) => {
-      await ready?.();
-      if (expired()) throw new DeadlineError('gave up waiting for the connection');
-      return fn();
-    });
+  const late = (detail: string) => new StoreUnavailableError(REDIS_STORE_NAME, address, detail);
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await withDeadline(
+        timeoutMs,
+        async (expired) => {
+          await ready?.();
+          if (expired()) throw late('gave up waiting for the connection');
+          return fn();
+        },
+        () => late(`no reply within ${timeoutMs} ms`),
+      );
+    } catch (err) {
+      throw translateError(address, err);
+    }
+  };
 }
 
 export function translateError(address: string, err: unknown): Error {
   if (err instanceof StoreUnavailableError || err instanceof StoreError) return err;
-  if (err instanceof DeadlineError)
-    return new StoreUnavailableError(REDIS_STORE_NAME, address, err.message, { cause: err });
   if (isReplyError(err)) {
     if (UNAVAILABLE_CODES.has(replyCode(err)))
       return new StoreUnavailableError(REDIS_STORE_NAME, address, err.message, { cause: err });
@@ -381,7 +362,7 @@ export async function createOwnClient(
     database: config.db,
     // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
     disableOfflineQueue: true,
-    // The store puts its own deadline on every call (guarded); node-redis's default per-command
+    // The store puts its own deadline on every call (callerFor); node-redis's default per-command
     // timeout would add an AbortSignal.timeout per command, which costs more CPU and GC than the
     // command itself (bench/redis-client-choice.ts).
     commandOptions: { timeout: 0 },
