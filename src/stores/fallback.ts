@@ -5,10 +5,12 @@
  */
 export {
   createFallbackRateLimitStore,
+  FALLBACK_RATE_LIMIT_DEFAULTS,
   type FallbackRateLimitStoreOptions,
 } from './fallback/rate-limit.js';
 export {
   createFallbackStore,
+  FALLBACK_DEFAULTS,
   FALLBACK_STORE_NAME,
   type FallbackStore,
   type FallbackStoreOptions,

@@ -4,4 +4,4 @@
  * (./file/locks.ts) and typed file-system errors (./file/errors.ts) beside it.
  */
 export { FILE_STORE_NAME, fileError } from './file/errors.js';
-export { createFileStore, type FileStoreOptions } from './file/store.js';
+export { createFileStore, FILE_DEFAULTS, type FileStoreOptions } from './file/store.js';

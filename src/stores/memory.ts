@@ -4,6 +4,12 @@
  */
 export {
   createMemoryRateLimitStore,
+  MEMORY_RATE_LIMIT_DEFAULTS,
   type MemoryRateLimitStoreOptions,
 } from './memory/rate-limit.js';
-export { createMemoryStore, MEMORY_STORE_NAME, type MemoryStoreOptions } from './memory/store.js';
+export {
+  createMemoryStore,
+  MEMORY_DEFAULTS,
+  MEMORY_STORE_NAME,
+  type MemoryStoreOptions,
+} from './memory/store.js';

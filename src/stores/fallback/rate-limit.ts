@@ -6,7 +6,13 @@ import { StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import type { RateLimitStore } from '../../core/types.js';
+import { durationOption } from '../options.js';
 import { FALLBACK_STORE_NAME } from './store.js';
+
+/** The fallback rate-limit store's defaults: each option's `@default` names its entry here. */
+export const FALLBACK_RATE_LIMIT_DEFAULTS = {
+  retryInterval: 1000,
+} as const;
 
 export interface FallbackRateLimitStoreOptions {
   /** The shared counters (Redis, say). Closed on `close()`. */
@@ -15,10 +21,10 @@ export interface FallbackRateLimitStoreOptions {
   secondary: RateLimitStore;
   /**
    * After a failure, how long calls go straight to the secondary before the primary is tried
-   * again, in ms.
-   * @default 1000
+   * again (ms or a string like `"1s"`).
+   * @default FALLBACK_RATE_LIMIT_DEFAULTS.retryInterval
    */
-  retryInterval?: number;
+  retryInterval?: number | string;
   /** Logs failovers. @default a silent logger */
   logger?: Logger;
 }
@@ -33,7 +39,10 @@ export function createFallbackRateLimitStore(
   options: FallbackRateLimitStoreOptions,
 ): RateLimitStore {
   const { primary, secondary } = options;
-  const retryInterval = options.retryInterval ?? 1000;
+  const retryInterval = durationOption(
+    'fallback.retryInterval',
+    options.retryInterval ?? FALLBACK_RATE_LIMIT_DEFAULTS.retryInterval,
+  );
   const logger = options.logger ?? silentLogger;
   let downUntil = 0;
   async function route<T>(op: (s: RateLimitStore) => Promise<T>): Promise<T> {

@@ -32,9 +32,17 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
+import { durationOption, oneOf, positiveInteger } from '../options.js';
 import { byRecentActivity } from '../record.js';
 import { addStats, mergedList } from './merge.js';
 import { PendingTerminations } from './pending.js';
+
+/** The fallback store's defaults: each option's `@default` names its entry here. */
+export const FALLBACK_DEFAULTS = {
+  probeInterval: 1000,
+  maxPendingTerminations: 100_000,
+  readThrough: 'always' as 'always' | 'after-outage',
+} as const;
 
 export interface FallbackStoreOptions {
   /** The store used while it is healthy (Redis, say). Closed on `close()`. */
@@ -42,14 +50,14 @@ export interface FallbackStoreOptions {
   /** The store used while the primary is down (SQL, say). Closed on `close()`. */
   secondary: SessionStore;
   /**
-   * How often the primary is probed while it is down, in ms.
-   * @default 1000
+   * How often the primary is probed while it is down (ms or a string like `"1s"`).
+   * @default FALLBACK_DEFAULTS.probeInterval
    */
-  probeInterval?: number;
+  probeInterval?: number | string;
   /**
    * The most terminations remembered during an outage, replayed on the primary when it returns.
    * Past it the oldest is forgotten and an error is logged (that session could come back).
-   * @default 100_000
+   * @default FALLBACK_DEFAULTS.maxPendingTerminations
    */
   maxPendingTerminations?: number;
   /**
@@ -58,7 +66,7 @@ export interface FallbackStoreOptions {
    * destroy, listing, stats and cleanup touch both stores). `after-outage` does so only once this
    * process has written to the secondary: cheaper, but another process (or this one after a
    * restart) cannot see sessions created on the secondary by someone else.
-   * @default "always"
+   * @default FALLBACK_DEFAULTS.readThrough
    */
   readThrough?: 'always' | 'after-outage';
   /** Logs failovers, failbacks and replays. @default a silent logger */
@@ -80,9 +88,20 @@ type Served<T> = { value: T; on: 'primary' | 'secondary' };
 
 export function createFallbackStore(options: FallbackStoreOptions): FallbackStore {
   const { primary, secondary } = options;
-  const probeInterval = options.probeInterval ?? 1000;
-  const maxPending = options.maxPendingTerminations ?? 100_000;
-  const readThroughAlways = (options.readThrough ?? 'always') === 'always';
+  const defaults = FALLBACK_DEFAULTS;
+  const probeInterval = durationOption(
+    'fallback.probeInterval',
+    options.probeInterval ?? defaults.probeInterval,
+  );
+  const maxPending = positiveInteger(
+    'fallback.maxPendingTerminations',
+    options.maxPendingTerminations ?? defaults.maxPendingTerminations,
+  );
+  const readThrough = oneOf('fallback.readThrough', options.readThrough ?? defaults.readThrough, [
+    'always',
+    'after-outage',
+  ]);
+  const readThroughAlways = readThrough === 'always';
   const logger = options.logger ?? silentLogger;
 
   let primaryDown = false;

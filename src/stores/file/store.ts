@@ -12,7 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError, StoreError, shownValue } from '../../core/errors.js';
+import { ConfigError, StoreError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import { isSessionId } from '../../core/tokens.js';
 import type {
@@ -30,6 +30,7 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
+import { durationOption, positiveInteger } from '../options.js';
 import {
   byRecentActivity,
   expiryReason,
@@ -44,14 +45,21 @@ import { FILE_STORE_NAME, fileError } from './errors.js';
 import { sessionFolder } from './folder.js';
 import { fileLocks } from './locks.js';
 
+/** The file store's defaults: each option's `@default` names its entry here. */
+export const FILE_DEFAULTS = {
+  lockTimeout: 5000,
+  staleLockAfter: 10_000,
+  batchSize: 500,
+} as const;
+
 export interface FileStoreOptions {
   /** The folder that holds the sessions. It must exist and be writable; it is never created. */
   path: string;
-  /** How long an operation waits for a lock held by another call before `StoreUnavailableError`. @default 5000 ms */
-  lockTimeout?: number;
-  /** A lock file older than this was left by a crashed process and is taken over. @default 10_000 ms */
-  staleLockAfter?: number;
-  /** Files read per step of `cleanup`, `list` and `stats`. @default 500 */
+  /** How long an operation waits for a lock held by another call before `StoreUnavailableError`. @default FILE_DEFAULTS.lockTimeout */
+  lockTimeout?: number | string;
+  /** A lock file older than this was left by a crashed process and is taken over. @default FILE_DEFAULTS.staleLockAfter */
+  staleLockAfter?: number | string;
+  /** Files read per step of `cleanup`, `list` and `stats`. @default FILE_DEFAULTS.batchSize */
   batchSize?: number;
   /** Where corrupted files and lock take-overs are reported. @default silent */
   logger?: Logger;
@@ -62,19 +70,19 @@ interface UserIndex {
   ids: string[];
 }
 
-function positive(field: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigError(field, `must be a positive number, got ${shownValue(value)}`);
-  return value;
-}
-
 export function createFileStore(options: FileStoreOptions): SessionStore {
   if (typeof options?.path !== 'string' || options.path === '')
     throw new ConfigError('file.path', 'is required (the folder that holds the sessions)');
   const root = resolve(options.path);
-  const lockTimeout = positive('file.lockTimeout', options.lockTimeout ?? 5000);
-  const staleAfter = positive('file.staleLockAfter', options.staleLockAfter ?? 10_000);
-  const batchSize = positive('file.batchSize', options.batchSize ?? 500);
+  const lockTimeout = durationOption(
+    'file.lockTimeout',
+    options.lockTimeout ?? FILE_DEFAULTS.lockTimeout,
+  );
+  const staleAfter = durationOption(
+    'file.staleLockAfter',
+    options.staleLockAfter ?? FILE_DEFAULTS.staleLockAfter,
+  );
+  const batchSize = positiveInteger('file.batchSize', options.batchSize ?? FILE_DEFAULTS.batchSize);
   const logger = options.logger ?? silentLogger;
   const folder = sessionFolder(root);
   const { sessionPath, userPath, writeAtomic, readText, removeFile } = folder;

@@ -41,9 +41,10 @@ import { type MemcachedStoreOptions, resolveOptions } from './options.js';
 
 export { MEMCACHED_STORE_NAME } from './client.js';
 export { ttlSeconds } from './keys.js';
-export type { MemcachedStoreOptions } from './options.js';
+export { MEMCACHED_DEFAULTS, type MemcachedStoreOptions } from './options.js';
 export {
   createMemcachedRateLimitStore,
+  MEMCACHED_RATE_LIMIT_DEFAULTS,
   type MemcachedRateLimitStoreOptions,
 } from './rate-limit.js';
 
@@ -76,6 +77,9 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
 
   const recordTtl = (record: SessionRecord, now: number) =>
     ttlSeconds(expiresAt(record) + o.grace, now);
+  /** Writes a record over the item read with token `cas`; EXISTS when it changed meanwhile. */
+  const casRecord = (record: SessionRecord, now: number, cas: string) =>
+    client.cas(sKey(record.id), JSON.stringify(record), recordTtl(record, now), cas);
 
   function decode(id: string, value: Buffer, cas: string): Stored {
     const text = value.toString('utf8');
@@ -231,12 +235,7 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
         if (!touch || !touchDue(stored.record, touch, now))
           return { record: stored.record, touched: false };
         const next = touched(stored.record, touch, now);
-        const reply = await client.cas(
-          sKey(id),
-          JSON.stringify(next),
-          recordTtl(next, now),
-          stored.cas,
-        );
+        const reply = await casRecord(next, now, stored.cas);
         if (reply === 'EXISTS') return RETRY;
         if (reply === 'NOT_FOUND') return { record: null, reason: 'not_found' } as const;
         await registerExpiry(next, now);
@@ -249,12 +248,7 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
         const stored = await read(id);
         if (stored.kind !== 'record' || !isLive(stored.record, now)) return null;
         const next = patched(stored.record, patch);
-        const reply = await client.cas(
-          sKey(id),
-          JSON.stringify(next),
-          recordTtl(next, now),
-          stored.cas,
-        );
+        const reply = await casRecord(next, now, stored.cas);
         if (reply === 'EXISTS') return RETRY;
         return reply === 'STORED' ? next : null;
       });

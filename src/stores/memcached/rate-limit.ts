@@ -2,15 +2,20 @@
 import type { MemcachedConfig } from '../../core/config.js';
 import { StoreError } from '../../core/errors.js';
 import type { RateLimitState, RateLimitStore } from '../../core/types.js';
-import { backoff } from './cas.js';
+import { RETRY, retryOnConflict } from './cas.js';
 import { MEMCACHED_STORE_NAME, MemcachedClient } from './client.js';
 import { makeKeyer, ttlSeconds } from './keys.js';
 import { resolveOptions } from './options.js';
 
+/** The Memcached rate-limit store's defaults: each option's `@default` names its entry here. */
+export const MEMCACHED_RATE_LIMIT_DEFAULTS = {
+  prefix: 'tessera:rl:',
+} as const;
+
 export interface MemcachedRateLimitStoreOptions extends MemcachedConfig {
-  /** Namespace of every key. @default "tessera:rl:" */
+  /** Namespace of every key. @default MEMCACHED_RATE_LIMIT_DEFAULTS.prefix */
   prefix?: string;
-  /** After a connection failure, calls to that server fail at once for this long. @default 1000 ms */
+  /** After a connection failure, calls to that server fail at once for this long. @default MEMCACHED_DEFAULTS.retryDelay */
   retryDelay?: number | string;
 }
 
@@ -22,14 +27,18 @@ export interface MemcachedRateLimitStoreOptions extends MemcachedConfig {
 export function createMemcachedRateLimitStore(
   options: MemcachedRateLimitStoreOptions = {},
 ): RateLimitStore {
-  const o = resolveOptions({ ...options, prefix: options.prefix ?? 'tessera:rl:' });
+  const o = resolveOptions({
+    ...options,
+    prefix: options.prefix ?? MEMCACHED_RATE_LIMIT_DEFAULTS.prefix,
+  });
   const client = new MemcachedClient(o);
   const key = makeKeyer(o.prefix);
   const windowKey = (k: string) => key(`${o.prefix}w:${k}`);
   const countKey = (k: string, resetAt: number) => key(`${o.prefix}c:${resetAt}:${k}`);
 
-  async function openWindow(k: string, windowMs: number, now: number): Promise<number> {
-    for (let attempt = 0; attempt < 1000; attempt++) {
+  /** The end of `k`'s open window, opening one when there is none (or it is past). */
+  function openWindow(k: string, windowMs: number, now: number): Promise<number> {
+    return retryOnConflict(o.attempts, 'rate-limit window', async () => {
       const item = await client.gets(windowKey(k));
       const current = item ? Number(item.value.toString('latin1')) : null;
       if (current !== null && current > now) return current;
@@ -38,10 +47,8 @@ export function createMemcachedRateLimitStore(
       const reply = item
         ? await client.cas(windowKey(k), String(resetAt), ttl, item.cas)
         : await client.add(windowKey(k), String(resetAt), ttl);
-      if (reply === 'STORED') return resetAt;
-      await backoff(attempt);
-    }
-    throw new StoreError(MEMCACHED_STORE_NAME, 'rate-limit window: too many CAS conflicts');
+      return reply === 'STORED' ? resetAt : RETRY;
+    });
   }
 
   return {

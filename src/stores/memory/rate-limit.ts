@@ -3,12 +3,18 @@
  * (`maxKeys`) so a flood of distinct usernames or addresses cannot exhaust memory.
  */
 import type { RateLimitState, RateLimitStore } from '../../core/types.js';
-import { MEMORY_STORE_NAME, positiveInteger } from './store.js';
+import { positiveInteger } from '../options.js';
+import { MEMORY_STORE_NAME } from './store.js';
+
+/** The memory rate-limit store's defaults: each option's `@default` names its entry here. */
+export const MEMORY_RATE_LIMIT_DEFAULTS = {
+  maxKeys: 100_000,
+} as const;
 
 export interface MemoryRateLimitStoreOptions {
   /**
    * The most counters kept; past it, expired windows are swept and then the oldest dropped.
-   * @default 100_000
+   * @default MEMORY_RATE_LIMIT_DEFAULTS.maxKeys
    */
   maxKeys?: number;
 }
@@ -17,7 +23,7 @@ export interface MemoryRateLimitStoreOptions {
 export function createMemoryRateLimitStore(
   options: MemoryRateLimitStoreOptions = {},
 ): RateLimitStore {
-  const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? 100_000);
+  const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? MEMORY_RATE_LIMIT_DEFAULTS.maxKeys);
   const counters = new Map<string, RateLimitState>();
 
   function current(key: string, now: number): RateLimitState | null {

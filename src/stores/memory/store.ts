@@ -5,7 +5,6 @@
  * operation runs synchronously inside one call, which is what makes it atomic in a single Node
  * process.
  */
-import { ConfigError, shownValue } from '../../core/errors.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -24,6 +23,7 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { ExpiryHeap } from '../expiry-heap.js';
+import { positiveInteger } from '../options.js';
 import {
   byRecentActivity,
   expiresAt,
@@ -35,16 +35,22 @@ import {
   touched,
 } from '../record.js';
 
+/** The memory store's defaults: each option's `@default` names its entry here. */
+export const MEMORY_DEFAULTS = {
+  maxSessions: 100_000,
+  maxTombstones: 10_000,
+} as const;
+
 export interface MemoryStoreOptions {
   /**
    * The most sessions kept. When full, creating one evicts the least recently active session.
-   * @default 100_000
+   * @default MEMORY_DEFAULTS.maxSessions
    */
   maxSessions?: number;
   /**
    * How many recently ended session ids are remembered, so a lookup can say `terminated` or
    * `expired_*` instead of `not_found`.
-   * @default 10_000
+   * @default MEMORY_DEFAULTS.maxTombstones
    */
   maxTombstones?: number;
 }
@@ -58,17 +64,17 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function positiveInteger(field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(field, `must be a positive integer, got ${shownValue(value)}`);
-  return value;
-}
-
 export const MEMORY_STORE_NAME = 'memory';
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStore {
-  const maxSessions = positiveInteger('maxSessions', options.maxSessions ?? 100_000);
-  const maxTombstones = positiveInteger('maxTombstones', options.maxTombstones ?? 10_000);
+  const maxSessions = positiveInteger(
+    'maxSessions',
+    options.maxSessions ?? MEMORY_DEFAULTS.maxSessions,
+  );
+  const maxTombstones = positiveInteger(
+    'maxTombstones',
+    options.maxTombstones ?? MEMORY_DEFAULTS.maxTombstones,
+  );
 
   // Insertion order is recency order: a touch re-inserts, so the first entry is the least recently active.
   const sessions = new Map<string, SessionRecord>();

@@ -3,10 +3,10 @@
  * store creates and uses in turn, each call under the store's deadline.
  */
 import { resolveRedisConfig } from '../../core/config.js';
-import { ConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { durationOption, oneOf } from '../options.js';
 import { type ScriptClient, wrapClient } from './client.js';
-import { DEFAULT_CLIENT_LIBRARY, durationOption, type RedisStoreOptions } from './options.js';
+import { REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { createOwnClient } from './own-client.js';
 
 export interface Connection {
@@ -20,10 +20,11 @@ export function connect(
   logger: Logger,
 ): { conn: Connection; timeout: number } {
   if (options.client !== undefined) {
+    // The caller's client has its own connection settings; only the timeout is read from ours.
+    const { connectTimeout } = resolveRedisConfig({ connectTimeout: options.connectTimeout });
     const timeout = durationOption(
       'redis.commandTimeout',
-      options.commandTimeout,
-      durationOption('redis.connectTimeout', options.connectTimeout, 2000),
+      options.commandTimeout ?? connectTimeout,
     );
     const client = wrapClient(options.client, timeout, logger);
     return {
@@ -34,10 +35,11 @@ export function connect(
   const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
   const { cleanupBatchSize: _b, logger: _l, ...redisConfig } = cfg;
   const config = resolveRedisConfig(redisConfig);
-  const timeout = durationOption('redis.commandTimeout', commandTimeout, config.connectTimeout);
-  const kind = clientLibrary ?? DEFAULT_CLIENT_LIBRARY;
-  if (kind !== 'ioredis' && kind !== 'node-redis')
-    throw new ConfigError('redis.clientLibrary', 'must be "ioredis" or "node-redis"');
+  const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
+  const kind = oneOf('redis.clientLibrary', clientLibrary ?? REDIS_DEFAULTS.clientLibrary, [
+    'ioredis',
+    'node-redis',
+  ]);
   const pool = Promise.all(
     Array.from({ length: config.poolSize }, () => createOwnClient(kind, config, timeout, logger)),
   );

@@ -5,7 +5,6 @@
  * caller already holds (node-redis or ioredis). The fixed-window `RateLimitStore` is in
  * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
  */
-import { ConfigError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import type {
   CreateOptions,
@@ -23,10 +22,11 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
+import { positiveInteger, retentionOption } from '../options.js';
 import { byRecentActivity, expiresAt } from '../record.js';
 import { REDIS_STORE_NAME } from './client.js';
 import { connect } from './connection.js';
-import { durationOption, prefixOption, type RedisStoreOptions } from './options.js';
+import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { DATA_FIELD_PREFIX, dataValue, recordFields } from './record-hash.js';
 import { lookupReply, recordsReply, strings } from './replies.js';
 import {
@@ -46,6 +46,7 @@ import {
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
 export {
   DEFAULT_CLIENT_LIBRARY,
+  REDIS_DEFAULTS,
   type RedisClientLike,
   type RedisStoreOptions,
 } from './options.js';
@@ -53,11 +54,12 @@ export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './ra
 
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
   const logger = options.logger ?? silentLogger;
-  const base = `{${prefixOption(options.prefix)}}`;
-  const grace = durationOption('redis.ttlGrace', options.ttlGrace, 86_400_000);
-  const batch = options.cleanupBatchSize ?? 500;
-  if (!Number.isInteger(batch) || batch < 1)
-    throw new ConfigError('redis.cleanupBatchSize', 'must be a positive integer');
+  const base = `{${prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix)}}`;
+  const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);
+  const batch = positiveInteger(
+    'redis.cleanupBatchSize',
+    options.cleanupBatchSize ?? REDIS_DEFAULTS.cleanupBatchSize,
+  );
   const { conn } = connect(options, logger);
 
   const sKey = (id: string) => `${base}s:${id}`;

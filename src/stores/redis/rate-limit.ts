@@ -6,13 +6,13 @@ import { silentLogger } from '../../core/logger.js';
 import type { RateLimitState, RateLimitStore } from '../../core/types.js';
 import { REDIS_STORE_NAME } from './client.js';
 import { connect } from './connection.js';
-import { prefixOption, type RedisStoreOptions } from './options.js';
+import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { strings } from './replies.js';
 import { RATE_HIT } from './scripts.js';
 
 export interface RedisRateLimitStoreOptions
   extends Omit<RedisStoreOptions, 'ttlGrace' | 'cleanupBatchSize'> {
-  /** Namespace of the counters' keys (`<prefix>rl:<key>`). @default "tessera:" */
+  /** Namespace of the counters' keys (`<prefix>rl:<key>`). @default REDIS_DEFAULTS.prefix */
   prefix?: string;
 }
 
@@ -21,7 +21,7 @@ export function createRedisRateLimitStore(
   options: RedisRateLimitStoreOptions = {},
 ): RateLimitStore {
   const logger = options.logger ?? silentLogger;
-  const prefix = prefixOption(options.prefix);
+  const prefix = prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix);
   const { conn } = connect(options, logger);
   const key = (k: string) => `${prefix}rl:${k}`;
   return {

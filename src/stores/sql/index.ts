@@ -14,7 +14,6 @@
  */
 import { sql } from 'kysely';
 import { resolveSqlConfig, type SqlConfig, type SqlDialect } from '../../core/config.js';
-import { parseDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import type {
@@ -30,6 +29,7 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
+import { positiveInteger, retentionOption } from '../options.js';
 import { expiresAt, patched, touchDue, touched } from '../record.js';
 import { cleanupRows } from './cleanup.js';
 import { isHandle, openSqlConnection, type SqlHandle } from './connection.js';
@@ -51,16 +51,26 @@ export { SQL_STORE_NAME } from './dialect.js';
 export { DIALECTS } from './dialects/index.js';
 export { schemaSql } from './schema.js';
 
+/**
+ * The SQL store's defaults: each option's `@default` names its entry here. `table` and `timeout`
+ * default as in every `SqlConfig` (`"tessera_sessions"`, 5000 ms).
+ */
+export const SQL_DEFAULTS = {
+  auditRetention: '30d',
+  migrate: true,
+  cleanupBatchSize: 500,
+} as const;
+
 export interface SqlStoreCommonOptions {
   /** Table that holds sessions; a plain identifier of at most 40 characters. @default "tessera_sessions" */
   table?: string;
   /** Connection and query timeout: past it an operation fails with StoreUnavailableError. @default 5000 ms */
   timeout?: number | string;
-  /** How long terminated sessions are kept for the audit trail before cleanup purges them. @default "30d" */
+  /** How long terminated sessions are kept for the audit trail before cleanup purges them. @default SQL_DEFAULTS.auditRetention */
   auditRetention?: number | string;
-  /** Run `migrate()` before the first operation. Turn off when your own tooling applies `sql/<dialect>.sql`. @default true */
+  /** Run `migrate()` before the first operation. Turn off when your own tooling applies `sql/<dialect>.sql`. @default SQL_DEFAULTS.migrate */
   migrate?: boolean;
-  /** Rows per statement when cleanup ends expired sessions and purges audit rows. @default 500 */
+  /** Rows per statement when cleanup ends expired sessions and purges audit rows. @default SQL_DEFAULTS.cleanupBatchSize */
   cleanupBatchSize?: number;
   /** Where invalid rows and cleanup counts are reported. @default silent */
   logger?: Logger;
@@ -97,12 +107,14 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
       'database.table',
       `must be at most ${TABLE_MAX_LENGTH} characters (index and companion table names add a suffix)`,
     );
-  const retention = parseDuration(options.auditRetention ?? '30d');
-  if (retention === null || retention < 0)
-    throw new ConfigError('auditRetention', 'must be a duration such as "30d" or milliseconds');
-  const batchSize = options.cleanupBatchSize ?? 500;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new ConfigError('cleanupBatchSize', 'must be a positive integer');
+  const retention = retentionOption(
+    'auditRetention',
+    options.auditRetention ?? SQL_DEFAULTS.auditRetention,
+  );
+  const batchSize = positiveInteger(
+    'cleanupBatchSize',
+    options.cleanupBatchSize ?? SQL_DEFAULTS.cleanupBatchSize,
+  );
   const logger = options.logger ?? silentLogger;
   const names = tableNames(table);
   const connection = openSqlConnection({
@@ -112,7 +124,7 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     poolSize: resolved.poolSize,
     timeout: resolved.timeout,
     names,
-    autoMigrate: options.migrate ?? true,
+    autoMigrate: options.migrate ?? SQL_DEFAULTS.migrate,
     logger,
   });
   const { op, spec } = connection;
