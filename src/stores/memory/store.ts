@@ -5,6 +5,7 @@
  * operation runs synchronously inside one call, which is what makes it atomic in a single Node
  * process.
  */
+import { StoreError } from '../../core/errors.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -164,7 +165,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   }
 
   function assertOpen(): void {
-    if (closed) throw new Error('[tessera] [memory] store is closed');
+    if (closed) throw new StoreError(MEMORY_STORE_NAME, 'the store is closed');
   }
 
   return {
