@@ -3,9 +3,11 @@ import { describe, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import { createMemoryRateLimitStore, createMemoryStore } from '../../src/stores/memory.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 describe('memory store: contract', () => {
   testSessionStore(it, () => createMemoryStore());
+  testDestroyReturnsOwner(it, () => createMemoryStore());
 });
 
 describe('memory store: its own bounds', () => {

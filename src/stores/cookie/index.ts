@@ -294,7 +294,7 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
         return serial(sid, async () => {
           const found = await lookup(sid, now);
           jar.delete(sid);
-          return found.record !== null;
+          return found.record ? { userId: found.record.userId } : null;
         });
       },
       async destroyUser(userId, { exceptId, now }) {

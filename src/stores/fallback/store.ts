@@ -250,7 +250,7 @@ export function createFallbackStore(options: FallbackStoreOptions): FallbackStor
         )
       ).value,
 
-    async destroy(id: string, reason: TerminationReason, now: number): Promise<boolean> {
+    async destroy(id: string, reason: TerminationReason, now: number) {
       const remember = () => pending.destroy(id, reason);
       // Remembered before the secondary runs: a failure there still ends it on the primary later.
       const served = await route((s) => s.destroy(id, reason, now), remember);
@@ -262,7 +262,7 @@ export function createFallbackStore(options: FallbackStoreOptions): FallbackStor
       // A failure reaches the caller: a termination that did not happen must not look done.
       if (!secondaryMayHold()) return served.value;
       const there = await secondary.destroy(id, reason, now);
-      return served.value || there;
+      return served.value ?? there;
     },
 
     async destroyUser(userId, opts) {

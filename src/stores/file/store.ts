@@ -231,10 +231,10 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
 
     async destroy(id: string, _reason: TerminationReason, now: number) {
       await init();
-      if (!isSessionId(id)) return false;
+      if (!isSessionId(id)) return null;
       const old = await terminate(id);
       if (old?.userId != null) await unindex(old.userId, [id]);
-      return old !== null && isLive(old, now);
+      return old !== null && isLive(old, now) ? { userId: old.userId } : null;
     },
 
     async destroyUser(userId, { exceptId, now }) {

@@ -254,10 +254,10 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
       });
     },
 
-    async destroy(id: string, _reason: TerminationReason, now: number): Promise<boolean> {
+    async destroy(id: string, _reason: TerminationReason, now: number) {
       const old = await terminate(id, now);
       if (old?.userId != null) await unindex(old.userId, [id]);
-      return old !== null && isLive(old, now);
+      return old !== null && isLive(old, now) ? { userId: old.userId } : null;
     },
 
     async destroyUser(userId, { exceptId, now }): Promise<string[]> {

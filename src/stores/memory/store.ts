@@ -204,12 +204,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       return { ...next };
     },
 
-    async destroy(id: string, _reason: TerminationReason, now: number): Promise<boolean> {
+    async destroy(id: string, _reason: TerminationReason, now: number) {
       assertOpen();
       const r = live(id, now);
-      if (typeof r === 'string') return false;
+      if (typeof r === 'string') return null;
       remove(id, 'terminated');
-      return true;
+      return { userId: r.userId };
     },
 
     async destroyUser(userId, { exceptId, now }): Promise<string[]> {

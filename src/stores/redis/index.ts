@@ -28,7 +28,7 @@ import { REDIS_STORE_NAME } from './client.js';
 import { connect } from './connection.js';
 import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { DATA_FIELD_PREFIX, dataValue, recordFields } from './record-hash.js';
-import { lookupReply, recordsReply, strings } from './replies.js';
+import { destroyReply, lookupReply, recordsReply, strings } from './replies.js';
 import {
   CLEANUP,
   CREATE,
@@ -160,8 +160,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       return lookup(id, reply).record;
     },
 
-    async destroy(id: string, _reason: TerminationReason, now: number): Promise<boolean> {
-      return Number(await run(DESTROY, sKey(id), now, [id])) === 1;
+    async destroy(id: string, _reason: TerminationReason, now: number) {
+      return destroyReply(await run(DESTROY, sKey(id), now, [id]));
     },
 
     async destroyUser(userId, { exceptId, now }): Promise<string[]> {

@@ -33,6 +33,13 @@ export function lookupReply(id: string, reply: unknown, corrupted: CorruptedRepo
   return { record: null, reason: 'not_found' };
 }
 
+/** Decodes a DESTROY reply: the owner of the session ended, or `null` when none was live. */
+export function destroyReply(reply: unknown): { userId: string | null } | null {
+  const [ended, owner] = Array.isArray(reply) ? reply : [];
+  if (Number(ended) !== 1) return null;
+  return { userId: owner === undefined || owner === null ? null : String(owner) };
+}
+
 /** Decodes a list of id, HGETALL pairs, reporting corrupted ones. */
 export function recordsReply(flat: unknown, corrupted: CorruptedReport): SessionRecord[] {
   const out: SessionRecord[] = [];

@@ -35,7 +35,7 @@ import { cleanupRows } from './cleanup.js';
 import { isHandle, openSqlConnection, type SqlHandle } from './connection.js';
 import { SQL_STORE_NAME, tableNames } from './dialect.js';
 import { listLive, listTerminated, liveStats } from './reporting.js';
-import { liveRecord, liveRecords, type SessionRow } from './rows.js';
+import { liveRecord, liveRecords, type SessionRow, userIdOf } from './rows.js';
 import { n } from './schema.js';
 import { sqlWriter } from './transactions.js';
 import {
@@ -221,6 +221,13 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
 
     destroy(id: string, reason: TerminationReason, now: number) {
       return op('destroy', async (conn) => {
+        // A row's owner never changes, so reading it before the conditional update is safe.
+        const row = await conn
+          .selectFrom('__sessions')
+          .select('user_id')
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (!row) return null;
         const result = await write.one(conn, (c) =>
           c
             .updateTable('__sessions')
@@ -230,7 +237,7 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
             .where('expires_at', '>', now)
             .executeTakeFirst(),
         );
-        return n(result.numUpdatedRows) > 0;
+        return n(result.numUpdatedRows) > 0 ? { userId: userIdOf(row.user_id) } : null;
       });
     },
 
