@@ -22,64 +22,84 @@ export interface CleanupCounts {
   invalid: number;
 }
 
-async function endExpired(conn: Db, write: SqlWriter, now: number, batchSize: number) {
-  let ended = 0;
+/**
+ * Runs `apply` on the ids `select` returns, a batch at a time, until a batch comes back short;
+ * returns the total `apply` reports.
+ */
+async function inBatches(
+  batchSize: number,
+  select: () => Promise<{ id: string }[]>,
+  apply: (ids: string[]) => Promise<number>,
+): Promise<number> {
+  let total = 0;
   for (;;) {
-    const ids = (
-      await conn
+    const ids = (await select()).map((r) => r.id);
+    if (ids.length === 0) break;
+    total += await apply(ids);
+    if (ids.length < batchSize) break;
+  }
+  return total;
+}
+
+function endExpired(conn: Db, write: SqlWriter, now: number, batchSize: number): Promise<number> {
+  return inBatches(
+    batchSize,
+    () =>
+      conn
         .selectFrom('__sessions')
         .select('id')
         .where('status', '=', 'active')
         .where('expires_at', '<=', now)
         .orderBy('expires_at')
         .limit(batchSize)
-        .execute()
-    ).map((r) => r.id);
-    if (ids.length === 0) break;
-    const result = await write.one(conn, (c) =>
-      c
-        .updateTable('__sessions')
-        .set((eb) => ({
-          status: 'terminated',
-          terminated_at: eb.ref('expires_at'),
-          termination_reason: 'timeout',
-        }))
-        .where('id', 'in', ids)
-        .where('status', '=', 'active')
-        .where('expires_at', '<=', now)
-        .executeTakeFirst(),
-    );
-    ended += n(result.numUpdatedRows);
-    if (ids.length < batchSize) break;
-  }
-  return ended;
+        .execute(),
+    async (ids) => {
+      const result = await write.one(conn, (c) =>
+        c
+          .updateTable('__sessions')
+          .set((eb) => ({
+            status: 'terminated',
+            terminated_at: eb.ref('expires_at'),
+            termination_reason: 'timeout',
+          }))
+          .where('id', 'in', ids)
+          .where('status', '=', 'active')
+          .where('expires_at', '<=', now)
+          .executeTakeFirst(),
+      );
+      return n(result.numUpdatedRows);
+    },
+  );
 }
 
-async function purgeAudit(conn: Db, write: SqlWriter, before: number, batchSize: number) {
-  let purged = 0;
-  for (;;) {
-    const ids = (
-      await conn
+function purgeAudit(
+  conn: Db,
+  write: SqlWriter,
+  before: number,
+  batchSize: number,
+): Promise<number> {
+  return inBatches(
+    batchSize,
+    () =>
+      conn
         .selectFrom('__sessions')
         .select('id')
         .where('status', '=', 'terminated')
         .where('terminated_at', '<', before)
         .orderBy('terminated_at')
         .limit(batchSize)
-        .execute()
-    ).map((r) => r.id);
-    if (ids.length === 0) break;
-    const result = await write.one(conn, (c) =>
-      c
-        .deleteFrom('__sessions')
-        .where('id', 'in', ids)
-        .where('status', '=', 'terminated')
-        .executeTakeFirst(),
-    );
-    purged += n(result.numDeletedRows);
-    if (ids.length < batchSize) break;
-  }
-  return purged;
+        .execute(),
+    async (ids) => {
+      const result = await write.one(conn, (c) =>
+        c
+          .deleteFrom('__sessions')
+          .where('id', 'in', ids)
+          .where('status', '=', 'terminated')
+          .executeTakeFirst(),
+      );
+      return n(result.numDeletedRows);
+    },
+  );
 }
 
 export async function cleanupRows(
