@@ -1,5 +1,5 @@
 /**
- * `tessera/fastify`: a Fastify 5 plugin. It decorates `request.session` (typed), checks CSRF in
+ * `tessera-session/fastify`: a Fastify 5 plugin. It decorates `request.session` (typed), checks CSRF in
  * `preHandler` (after body parsing, so a urlencoded `_csrf` field is seen; it adds a urlencoded
  * parser when none exists), saves the delta in `onSend` and answers store failures with 503.
  * A route opts out of CSRF with `config: { csrf: false }`.

@@ -1,5 +1,5 @@
 /**
- * `tessera/hono`: Hono 4 middleware. `c.get('session')` is typed through `ContextVariableMap`.
+ * `tessera-session/hono`: Hono 4 middleware. `c.get('session')` is typed through `ContextVariableMap`.
  * Runs wherever Hono runs: the core works on the Web `Request`; the client address comes from
  * @hono/node-server's socket, Bun's `requestIP`, or a `remoteAddress` function you pass.
  */

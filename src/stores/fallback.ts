@@ -1,5 +1,5 @@
 /**
- * `tessera/fallback`: the fallback session store (./fallback/store.ts), which serves from a
+ * `tessera-session/fallback`: the fallback session store (./fallback/store.ts), which serves from a
  * secondary store while the primary is down, and the fallback rate-limit store
  * (./fallback/rate-limit.ts).
  */

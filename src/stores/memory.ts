@@ -1,5 +1,5 @@
 /**
- * `tessera/memory`: the in-memory session store (./memory/store.ts) and rate-limit store
+ * `tessera-session/memory`: the in-memory session store (./memory/store.ts) and rate-limit store
  * (./memory/rate-limit.ts), the defaults of a manager built without a store.
  */
 export {

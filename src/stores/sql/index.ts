@@ -1,5 +1,5 @@
 /**
- * The SQL session store (`tessera/sql`): PostgreSQL, MySQL/MariaDB and SQLite behind one set of
+ * The SQL session store (`tessera-session/sql`): PostgreSQL, MySQL/MariaDB and SQLite behind one set of
  * Kysely queries. The database is the truth and keeps an audit trail: a terminated session stays
  * as a row with `status = 'terminated'`, `terminated_at` and `termination_reason` until cleanup
  * purges it after `auditRetention`. Atomicity comes from transactions: the per-user limit holds a
