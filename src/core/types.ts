@@ -198,8 +198,17 @@ export interface SessionStore {
   /** Apply a delta to a live session; returns the updated record, or `null` if it is not live. */
   patch(id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null>;
 
-  /** Terminate one session. Final: no in-flight touch or patch brings it back. `true` if it was live. */
-  destroy(id: string, reason: TerminationReason, now: number): Promise<boolean>;
+  /**
+   * Terminate one session. Final: no in-flight touch or patch brings it back. Resolves the owner of
+   * the session it ended (`userId` is `null` for an anonymous one), or `null` when the session was
+   * not live (unknown, expired or already ended), so a caller can report the termination without
+   * reading the session first.
+   */
+  destroy(
+    id: string,
+    reason: TerminationReason,
+    now: number,
+  ): Promise<{ userId: string | null } | null>;
 
   /** Terminate all of a user's live sessions, except `exceptId`. Returns the ids terminated. */
   destroyUser(

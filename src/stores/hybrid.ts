@@ -16,7 +16,7 @@
  *   counted and logged (the cost: the database's idle expiry lags that session's activity).
  * - Listing, stats, the audit trail and the capabilities are the database's.
  */
-import { ConfigError, StoreUnavailableError, shownValue } from '../core/errors.js';
+import { StoreUnavailableError } from '../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../core/logger.js';
 import type {
   HealthReport,
@@ -26,15 +26,26 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../core/types.js';
+import { durationOption, positiveInteger } from './options.js';
 
 export const HYBRID_STORE_NAME = 'hybrid';
 
+/** The hybrid store's defaults: each option's `@default` names its entry here. */
+export const HYBRID_DEFAULTS = {
+  writeBehind: false,
+  maxQueue: 10_000,
+  flushInterval: 1000,
+  concurrency: 16,
+  maxSuspects: 10_000,
+  cacheRetryDelay: 1000,
+} as const;
+
 export interface WriteBehindOptions {
-  /** Most distinct sessions with a pending touch; past it new touches are dropped and counted. @default 10_000 */
+  /** Most distinct sessions with a pending touch; past it new touches are dropped and counted. @default HYBRID_DEFAULTS.maxQueue */
   maxQueue?: number;
-  /** How often pending touches are written to the database, in ms. @default 1000 */
-  flushInterval?: number;
-  /** Touches written to the database at once while flushing. @default 16 */
+  /** How often pending touches are written to the database (ms or a string like `"1s"`). @default HYBRID_DEFAULTS.flushInterval */
+  flushInterval?: number | string;
+  /** Touches written to the database at once while flushing. @default HYBRID_DEFAULTS.concurrency */
   concurrency?: number;
 }
 
@@ -45,17 +56,17 @@ export interface HybridStoreOptions {
   database: SessionStore;
   /** Where cache failures and dropped touches are reported. @default silent */
   logger?: Logger;
-  /** Write touches behind in a bounded queue instead of in the validating call. @default off */
+  /** Write touches behind in a bounded queue instead of in the validating call. @default HYBRID_DEFAULTS.writeBehind */
   writeBehind?: boolean | WriteBehindOptions;
-  /** Ids whose cache invalidation failed, served from the database until it succeeds. @default 10_000 */
+  /** Ids whose cache invalidation failed, served from the database until it succeeds. @default HYBRID_DEFAULTS.maxSuspects */
   maxSuspects?: number;
   /**
    * After the cache fails as unreachable (`StoreUnavailableError`), calls skip it for this long and
    * go straight to the database; then calls try the cache again, and the next failure starts a new
    * window. Without it every request would wait out the cache's timeout while the cache is down.
-   * @default 1000 ms
+   * @default HYBRID_DEFAULTS.cacheRetryDelay
    */
-  cacheRetryDelay?: number;
+  cacheRetryDelay?: number | string;
 }
 
 export interface WriteBehindStats {
@@ -74,26 +85,26 @@ export interface HybridStore extends SessionStore {
   flush(): Promise<void>;
 }
 
-function positive(field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(field, `must be a positive integer, got ${shownValue(value)}`);
-  return value;
-}
-
 export function createHybridStore(options: HybridStoreOptions): HybridStore {
   const { cache, database } = options;
   const logger = options.logger ?? silentLogger;
-  const wb =
-    options.writeBehind === true
-      ? {}
-      : options.writeBehind === false
-        ? undefined
-        : options.writeBehind;
-  const maxQueue = positive('writeBehind.maxQueue', wb?.maxQueue ?? 10_000);
-  const flushInterval = positive('writeBehind.flushInterval', wb?.flushInterval ?? 1000);
-  const concurrency = positive('writeBehind.concurrency', wb?.concurrency ?? 16);
-  const maxSuspects = positive('maxSuspects', options.maxSuspects ?? 10_000);
-  const cacheRetryDelay = positive('cacheRetryDelay', options.cacheRetryDelay ?? 1000);
+  const defaults = HYBRID_DEFAULTS;
+  const writeBehind = options.writeBehind ?? defaults.writeBehind;
+  const wb = writeBehind === true ? {} : writeBehind === false ? undefined : writeBehind;
+  const maxQueue = positiveInteger('writeBehind.maxQueue', wb?.maxQueue ?? defaults.maxQueue);
+  const flushInterval = durationOption(
+    'writeBehind.flushInterval',
+    wb?.flushInterval ?? defaults.flushInterval,
+  );
+  const concurrency = positiveInteger(
+    'writeBehind.concurrency',
+    wb?.concurrency ?? defaults.concurrency,
+  );
+  const maxSuspects = positiveInteger('maxSuspects', options.maxSuspects ?? defaults.maxSuspects);
+  const cacheRetryDelay = durationOption(
+    'cacheRetryDelay',
+    options.cacheRetryDelay ?? defaults.cacheRetryDelay,
+  );
   // Wall-clock (monotonic) time until which the cache is taken as down; not the sessions' `now`.
   let cacheDownUntil = 0;
   const cacheUp = () => performance.now() >= cacheDownUntil;

@@ -12,6 +12,7 @@ import {
 } from '../../src/stores/cookie/index.js';
 import { createMemoryRateLimitStore } from '../../src/stores/memory.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 const SECRET = randomBytes(32).toString('base64');
 const OLD_SECRET = randomBytes(32).toString('base64');
@@ -47,6 +48,7 @@ describe('cookie store: contract with server-side generations', () => {
       }).sessionStore(),
     { largeValueBytes: 2_000, prefix: 'cookie+generations' },
   );
+  testDestroyReturnsOwner(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore());
 });
 
 describe('cookie store: sealing', () => {

@@ -18,6 +18,7 @@ import { createSqlStore } from '../../src/stores/sql/index.js';
 import { randomUserId, sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { type StandaloneRedis, startRedis } from '../support/redis-servers.js';
 import { freePort, requireCommand, requireService } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 import { dropTables } from './sql-shared.js';
 
 const pgUrl = 'postgres://postgres@127.0.0.1:5432/test';
@@ -61,6 +62,7 @@ describe.skipIf(!ok)('fallback store (Redis → SQLite): contract', () => {
       }),
     unavailableWithinMs: 1000,
   });
+  testDestroyReturnsOwner(it, make, 'fallback redis→sqlite');
 });
 
 describe.skipIf(!ok)('fallback store (Redis down from the start → PostgreSQL): contract', () => {
@@ -155,7 +157,9 @@ describe.skipIf(!ok)('fallback store (Redis → PostgreSQL): failover and failba
       assert.equal(found.record?.data.k, 'v');
       assert.equal((await store.primary.get(ended.id, now)).record, null);
       // And it can be ended after the failback, for good.
-      assert.equal(await store.destroy(during.id, 'logout', now), true);
+      assert.deepEqual(await store.destroy(during.id, 'logout', now), {
+        userId: during.userId,
+      });
       assert.equal(await live(store, during.id, now), false);
       assert.equal(await live(store.secondary, during.id, now), false);
     } finally {

@@ -9,6 +9,7 @@ import { StoreError, StoreUnavailableError } from '../../src/core/errors.js';
 import { createFileStore } from '../../src/stores/file.js';
 import { randomUserId, sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { startFileStoreProcess } from '../support/file-store-process.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-file-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,6 +24,7 @@ describe('file store: contract, second instance in another process', () => {
     second: () => startFileStoreProcess(shared),
     unreachable: () => createFileStore({ path: join(shared, 'no-such-folder') }),
   });
+  testDestroyReturnsOwner(it, () => createFileStore({ path: shared }));
 });
 
 describe('file store: its own guarantees', () => {
@@ -110,7 +112,7 @@ describe('file store: its own guarantees', () => {
     for (const id of ['../../etc/passwd', '/etc/passwd', `${'a'.repeat(63)}/`, 'A'.repeat(64)]) {
       assert.deepEqual(await store.get(id, now), { record: null, reason: 'not_found' });
       assert.equal(await store.patch(id, { set: { a: 1 } }, now), null);
-      assert.equal(await store.destroy(id, 'logout', now), false);
+      assert.equal(await store.destroy(id, 'logout', now), null);
     }
     await assert.rejects(
       store.create(sampleRecord({ id: '../escape' }), { maxSessionsPerUser: 5, now }),

@@ -8,6 +8,7 @@ import { createSqlStore } from '../../src/stores/sql/index.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { redisCli, type StandaloneRedis, startRedis } from '../support/redis-servers.js';
 import { requireCommand, requireService } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 import { dropTables } from './sql-shared.js';
 
 const pgUrl = 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,6 +46,7 @@ const make = (timeout = 1000) =>
 
 describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): contract', () => {
   testSessionStore(it, () => make(), { second: () => make(), prefix: 'hybrid redis+postgres' });
+  testDestroyReturnsOwner(it, () => make(), 'hybrid redis+postgres');
 });
 
 describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): cache loss', () => {
@@ -85,7 +87,9 @@ describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): cache loss', () => {
       await redis.stop();
       assert.equal(await validateAll(store, ids, now + 1000), ids.length, 'while Redis is down');
       const ended = records[0]!;
-      assert.equal(await store.destroy(ended.id, 'logout', now + 1000), true);
+      assert.deepEqual(await store.destroy(ended.id, 'logout', now + 1000), {
+        userId: ended.userId,
+      });
       await redis.start();
       let live = 0;
       for (let i = 0; i < 20 && live !== ids.length - 1; i++) {
@@ -132,7 +136,9 @@ describe.skipIf(!ok)('hybrid store (Redis + PostgreSQL): cache loss', () => {
       await redis.stop();
       cacheCalls = 0;
       for (const id of ids) assert.ok((await store.get(id, now + 1000, policy)).record);
-      assert.equal(await store.destroy(ids[0]!, 'logout', now + 1000), true);
+      assert.deepEqual(await store.destroy(ids[0]!, 'logout', now + 1000), {
+        userId: records[0]!.userId,
+      });
       assert.equal(cacheCalls, 1, 'one call found the cache down; the others went to the database');
       await new Promise((r) => setTimeout(r, 500));
       await store.get(ids[1]!, now + 1000, policy);

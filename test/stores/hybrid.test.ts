@@ -10,6 +10,7 @@ import { createHybridStore } from '../../src/stores/hybrid.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { randomUserId, sampleRecord, testSessionStore } from '../../src/testing/index.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 import { recordingLogger } from './sql-shared.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tessera-hybrid-'));
@@ -62,6 +63,9 @@ describe('hybrid store (memory + SQLite): contract', () => {
         }),
     },
   );
+  testDestroyReturnsOwner(it, () =>
+    createHybridStore({ cache: createMemoryStore(), database: sqlStore() }),
+  );
 });
 
 describe('hybrid store (memory + SQLite, touches written behind): contract', () => {
@@ -105,7 +109,7 @@ describe('hybrid store: semantics', () => {
     assert.ok((await store.get(r.id, now)).record); // cached now
     cache.broken = true;
     assert.ok((await store.get(r.id, now)).record, 'served from the database');
-    assert.equal(await store.destroy(r.id, 'logout', now), true);
+    assert.deepEqual(await store.destroy(r.id, 'logout', now), { userId: r.userId });
     cache.broken = false;
     await new Promise((resolve) => setTimeout(resolve, 60)); // past cacheRetryDelay
     // The cache still holds a copy it could not be told about; the store must not serve it.

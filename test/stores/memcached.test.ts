@@ -11,6 +11,7 @@ import {
 import { randomUserId, sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { currentItems, startMemcached } from '../support/memcached-server.js';
 import { type ChildServer, freePort, requireCommand } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 const ok = await requireCommand('memcached', 'apt-get install -y memcached');
 const prefix = `t${randomBytes(4).toString('hex')}:`;
@@ -35,6 +36,7 @@ describe.skipIf(!ok)('memcached store', () => {
         createMemcachedStore({ servers: [`127.0.0.1:${await freePort()}`], timeout: 1000 }),
       unavailableWithinMs: 1500,
     });
+    testDestroyReturnsOwner(it, make);
   });
 
   it('spreads sessions over both servers', async () => {

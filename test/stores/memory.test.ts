@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { StoreError } from '../../src/core/errors.js';
 import { createMemoryRateLimitStore, createMemoryStore } from '../../src/stores/memory.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 describe('memory store: contract', () => {
   testSessionStore(it, () => createMemoryStore());
+  testDestroyReturnsOwner(it, () => createMemoryStore());
 });
 
 describe('memory store: its own bounds', () => {
@@ -71,6 +74,17 @@ describe('memory store: its own bounds', () => {
     assert.throws(() => {
       (found.record!.data.list as number[]).push(3);
     }, TypeError);
+  });
+
+  it('a closed store refuses every operation with a typed StoreError', async () => {
+    const store = createMemoryStore();
+    await store.close();
+    await assert.rejects(store.get(sampleRecord().id, Date.now()), (err: unknown) => {
+      assert.ok(err instanceof StoreError, String(err));
+      assert.equal(err.code, 'STORE_ERROR');
+      assert.equal(err.store, 'memory');
+      return true;
+    });
   });
 
   it('rejects a non-positive maxSessions', () => {

@@ -8,6 +8,7 @@ import { createRedisStore } from '../../src/stores/redis/index.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { type RedisClusterSet, redisCli, startRedisCluster } from '../support/redis-servers.js';
 import { requireCommand } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 const ok =
   (await requireCommand('redis-server', 'apt-get install -y redis-server')) &&
@@ -42,6 +43,7 @@ describe.skipIf(!ok)('redis store on a 3-master Cluster', () => {
     const prefix = `c-${randomBytes(4).toString('hex')}:`;
     const factory = () => nodeRedisStore(prefix);
     testSessionStore(it, factory, { second: factory, prefix: 'cluster node-redis' });
+    testDestroyReturnsOwner(it, factory, 'cluster node-redis');
   });
 
   describe('contract, ioredis cluster client', () => {

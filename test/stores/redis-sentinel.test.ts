@@ -92,7 +92,7 @@ describe.skipIf(!ok)('redis store behind Sentinel', () => {
         const after = sampleRecord({}, now);
         await eventually(() => s.create(after, { maxSessionsPerUser: 5, now }));
         assert.ok((await s.patch(after.id, { set: { a: 1 } }, now))?.data.a === 1);
-        assert.equal(await s.destroy(after.id, 'logout', now), true);
+        assert.deepEqual(await s.destroy(after.id, 'logout', now), { userId: after.userId });
         assert.equal((await s.health()).ok, true);
       }
     } finally {

@@ -15,6 +15,7 @@ import {
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { redisCli, type StandaloneRedis, startRedis } from '../support/redis-servers.js';
 import { freePort, requireCommand } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 const ok = await requireCommand('redis-server', 'apt-get install -y redis-server');
 const HOUR = 3_600_000;
@@ -53,6 +54,7 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       unavailableWithinMs: 1000,
       prefix: 'node-redis',
     });
+    testDestroyReturnsOwner(it, factory, 'node-redis');
   });
 
   describe('contract, ioredis created from config', () => {
@@ -63,6 +65,7 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       unavailableWithinMs: 1000,
       prefix: 'ioredis',
     });
+    testDestroyReturnsOwner(it, factory, 'ioredis');
   });
 
   describe("contract, the caller's node-redis client", () => {
@@ -197,7 +200,7 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       assert.ok(logger.warnings.length >= 5);
       assert.ok(logger.warnings.some((w) => w.sessionId === a.id));
       assert.ok(logger.warnings.some((w) => w.sessionId === b.id));
-      assert.equal(await s.destroy(a.id, 'admin', now), false);
+      assert.equal(await s.destroy(a.id, 'admin', now), null);
     } finally {
       await s.close();
     }

@@ -5,6 +5,7 @@ import { afterAll, describe, it } from 'vitest';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { freePort, requireService } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 import { dropTables, testSqlStoreExtras } from './sql-shared.js';
 
 const url = 'mysql://root@127.0.0.1:3306/test';
@@ -37,6 +38,7 @@ describe.skipIf(!ok)('sql store (MariaDB): contract', () => {
       createSqlStore({ url: `mysql://root@127.0.0.1:${deadPort}/test`, table, timeout: 1000 }),
     unavailableWithinMs: 1500,
   });
+  testDestroyReturnsOwner(it, make, 'mysql');
 });
 
 describe.skipIf(!ok)('sql store (MariaDB): dialect extras', () => {

@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../../src/core/errors.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { freePort, requireService } from '../support/services.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 import { dropTables, testSqlStoreExtras } from './sql-shared.js';
 
 const url = 'postgres://postgres@127.0.0.1:5432/test';
@@ -40,6 +41,7 @@ describe.skipIf(!ok)('sql store (PostgreSQL): contract', () => {
       }),
     unavailableWithinMs: 1500,
   });
+  testDestroyReturnsOwner(it, make, 'postgres');
 });
 
 describe.skipIf(!ok)('sql store (PostgreSQL): dialect extras', () => {

@@ -11,6 +11,7 @@ import { MissingDependencyError, StoreUnavailableError } from '../../src/core/er
 import { importDriver } from '../../src/stores/sql/dialect.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { randomUserId, sampleRecord, testSessionStore } from '../../src/testing/index.js';
+import { testDestroyReturnsOwner } from './destroy-owner.js';
 import { testSqlStoreExtras } from './sql-shared.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tessera-sqlite-'));
@@ -41,6 +42,7 @@ describe('sql store (SQLite file): contract', () => {
     unreachable: () =>
       createSqlStore({ url: `sqlite:${join(folder, 'missing', 'dir', 'x.db')}`, table }),
   });
+  testDestroyReturnsOwner(it, make, 'sqlite');
 });
 
 describe('sql store (SQLite file): dialect extras', () => {

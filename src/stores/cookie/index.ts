@@ -16,7 +16,6 @@ import type {
   CreateOptions,
   HealthReport,
   LookupResult,
-  RateLimitStore,
   RegenerateResult,
   SessionPatch,
   SessionRecord,
@@ -25,6 +24,7 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
+import { integerInRange } from '../options.js';
 import {
   byRecentActivity,
   expiresAt,
@@ -35,60 +35,25 @@ import {
   touchDue,
   touched,
 } from '../record.js';
+import type { GenerationStore } from './generations.js';
 import { type CookieSecret, type SealingKey, seal, sealingKeys, unseal } from './seal.js';
 
+export {
+  GENERATION_DEFAULTS,
+  type GenerationStore,
+  generationsFromRateLimitStore,
+  type RateLimitGenerationOptions,
+} from './generations.js';
 export { type CookieSecret, MIN_SECRET_BYTES, SEAL_VERSION } from './seal.js';
 
 export const COOKIE_STORE_NAME = 'cookie';
 
-/**
- * A per-user generation kept server-side (in any other store). Every cookie carries the generation
- * it was sealed under; `bump` makes all earlier cookies of that user dead. When the value is lost
- * the next `current` starts a new one, so a lost counter logs users out rather than reviving
- * revoked cookies.
- */
-export interface GenerationStore {
-  /** The user's generation, starting one when there is none. */
-  current(userId: string): Promise<string>;
-  /** Moves the user to a new generation. */
-  bump(userId: string): Promise<void>;
-}
-
-export interface RateLimitGenerationOptions {
-  /** Key namespace inside the rate-limit store. @default "tessera:gen:" */
-  prefix?: string;
-  /** How long a generation lives without being bumped (the counter's window). @default 10 years */
-  lifetime?: number;
-}
-
-/**
- * Generations kept in any `RateLimitStore` (memory, Redis, Memcached): the counter's window start
- * and count together are the generation, so a counter that is lost and restarted never matches an
- * old cookie.
- */
-export function generationsFromRateLimitStore(
-  store: RateLimitStore,
-  options: RateLimitGenerationOptions = {},
-): GenerationStore {
-  const prefix = options.prefix ?? 'tessera:gen:';
-  const lifetime = options.lifetime ?? 10 * 365 * 86_400_000;
-  const key = (userId: string) => `${prefix}${userId}`;
-  return {
-    async current(userId) {
-      const now = Date.now();
-      let state = await store.peek(key(userId), now);
-      if (!state) {
-        await store.hit(key(userId), lifetime, now);
-        // Read back: two first calls racing both end on the same, final value.
-        state = await store.peek(key(userId), now);
-      }
-      return state ? `${state.resetAt}.${state.count}` : 'none';
-    },
-    async bump(userId) {
-      await store.hit(key(userId), lifetime, Date.now());
-    },
-  };
-}
+/** The cookie store's defaults: each option's `@default` names its entry here. */
+export const COOKIE_DEFAULTS = {
+  cookieName: 'tessera',
+  chunkSize: 3800,
+  maxChunks: 4,
+} as const;
 
 /** A sealed session ready for `Set-Cookie`: the cookies to set and the stale chunk names to clear. */
 export interface SealedCookies {
@@ -133,11 +98,11 @@ export class CookieTooLargeError extends DataTooLargeError {
 export interface CookieStoreOptions {
   /** Sealing secrets, each at least 32 bytes: the first seals, all unseal (rotation: prepend the new one). */
   secrets: readonly (string | Uint8Array | CookieSecret)[];
-  /** Name of the first cookie; chunks are `<name>.1`, `<name>.2`, …. @default "tessera" */
+  /** Name of the first cookie; chunks are `<name>.1`, `<name>.2`, …. @default COOKIE_DEFAULTS.cookieName */
   cookieName?: string;
-  /** Characters of sealed value per cookie (browsers keep about 4096 bytes per cookie, name and attributes included). @default 3800 */
+  /** Characters of sealed value per cookie (browsers keep about 4096 bytes per cookie, name and attributes included). @default COOKIE_DEFAULTS.chunkSize */
   chunkSize?: number;
-  /** Most cookies one session may use; sealing a larger session throws `CookieTooLargeError`. @default 4 */
+  /** Most cookies one session may use; sealing a larger session throws `CookieTooLargeError`. @default COOKIE_DEFAULTS.maxChunks */
   maxChunks?: number;
   /** Server-side per-user generations that make `revokeUser` possible. @default none (no revocation) */
   generations?: GenerationStore;
@@ -172,18 +137,24 @@ interface Payload {
 
 export function createCookieStore(options: CookieStoreOptions): CookieStore {
   const keys: SealingKey[] = sealingKeys(options?.secrets);
-  const cookieName = options.cookieName ?? 'tessera';
+  const cookieName = options.cookieName ?? COOKIE_DEFAULTS.cookieName;
   if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))
     throw new ConfigError(
       'cookie.cookieName',
       'must be a cookie token (no spaces, = ; , or quotes)',
     );
-  const chunkSize = options.chunkSize ?? 3800;
-  if (!Number.isInteger(chunkSize) || chunkSize < 100 || chunkSize > 4000)
-    throw new ConfigError('cookie.chunkSize', 'must be a whole number from 100 to 4000');
-  const maxChunks = options.maxChunks ?? 4;
-  if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > 50)
-    throw new ConfigError('cookie.maxChunks', 'must be a whole number from 1 to 50');
+  const chunkSize = integerInRange(
+    'cookie.chunkSize',
+    options.chunkSize ?? COOKIE_DEFAULTS.chunkSize,
+    100,
+    4000,
+  );
+  const maxChunks = integerInRange(
+    'cookie.maxChunks',
+    options.maxChunks ?? COOKIE_DEFAULTS.maxChunks,
+    1,
+    50,
+  );
   const generations = options.generations;
   const logger = options.logger ?? silentLogger;
   const chunkName = (i: number) => (i === 0 ? cookieName : `${cookieName}.${i}`);
@@ -323,7 +294,7 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
         return serial(sid, async () => {
           const found = await lookup(sid, now);
           jar.delete(sid);
-          return found.record !== null;
+          return found.record ? { userId: found.record.userId } : null;
         });
       },
       async destroyUser(userId, { exceptId, now }) {

@@ -44,17 +44,15 @@ function line(buf: Buffer, from: number): { text: string; next: number } | null 
   return { text: buf.toString('latin1', from, end), next: end + 2 };
 }
 
-class ReplyError extends Error {}
-
-/** A protocol error line: ERROR, CLIENT_ERROR …, SERVER_ERROR …. */
-function errorLine(text: string): ReplyError | null {
+/** A protocol error line (ERROR, CLIENT_ERROR …, SERVER_ERROR …): the server answered, with an error. */
+function errorLine(text: string): StoreError | null {
   if (text === 'ERROR' || text.startsWith('CLIENT_ERROR') || text.startsWith('SERVER_ERROR'))
-    return new ReplyError(text);
+    return new StoreError(MEMCACHED_STORE_NAME, `server replied ${text}`);
   return null;
 }
 
 /** Parses `VALUE key flags bytes [cas]` blocks up to `END`. */
-function parseValues(buf: Buffer): Parsed<Map<string, Item> | ReplyError> {
+function parseValues(buf: Buffer): Parsed<Map<string, Item> | StoreError> {
   const items = new Map<string, Item>();
   let at = 0;
   for (;;) {
@@ -65,7 +63,11 @@ function parseValues(buf: Buffer): Parsed<Map<string, Item> | ReplyError> {
     if (err) return { done: true, value: err, used: l.next };
     const parts = l.text.split(' ');
     if (parts[0] !== 'VALUE' || parts.length < 4)
-      return { done: true, value: new ReplyError(`unexpected reply ${l.text}`), used: l.next };
+      return {
+        done: true,
+        value: new StoreError(MEMCACHED_STORE_NAME, `unexpected reply ${l.text}`),
+        used: l.next,
+      };
     const bytes = Number(parts[3]);
     if (buf.length < l.next + bytes + 2) return { done: false };
     items.set(parts[1]!, {
@@ -76,7 +78,7 @@ function parseValues(buf: Buffer): Parsed<Map<string, Item> | ReplyError> {
   }
 }
 
-function parseLine(buf: Buffer): Parsed<string | ReplyError> {
+function parseLine(buf: Buffer): Parsed<string | StoreError> {
   const l = line(buf, 0);
   if (!l) return { done: false };
   return { done: true, value: errorLine(l.text) ?? l.text, used: l.next };
@@ -99,6 +101,10 @@ class Connection {
     return `${this.host}:${this.port}`;
   }
 
+  private unavailable(detail: string): StoreUnavailableError {
+    return new StoreUnavailableError(MEMCACHED_STORE_NAME, this.address, detail);
+  }
+
   private open(): Promise<Socket> {
     if (this.socket) return Promise.resolve(this.socket);
     if (this.connecting) return this.connecting;
@@ -107,7 +113,7 @@ class Connection {
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`no connection within ${this.timeout} ms`));
+        reject(this.unavailable(`no connection within ${this.timeout} ms`));
       }, this.timeout);
       socket.once('error', (err) => {
         clearTimeout(timer);
@@ -121,7 +127,7 @@ class Connection {
           if (this.socket === socket) this.fail(err);
         });
         socket.on('close', () => {
-          if (this.socket === socket) this.fail(new Error('connection closed'));
+          if (this.socket === socket) this.fail(this.unavailable('connection closed'));
         });
         socket.on('data', (chunk: Buffer) => this.receive(chunk));
         this.socket = socket;
@@ -142,7 +148,7 @@ class Connection {
       this.queue.shift();
       clearTimeout(head.timer);
       this.buf = this.buf.subarray(parsed.used);
-      if (parsed.value instanceof ReplyError) head.reject(parsed.value);
+      if (parsed.value instanceof StoreError) head.reject(parsed.value);
       else head.resolve(parsed.value);
     }
   }
@@ -163,7 +169,7 @@ class Connection {
     const socket = await this.open();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => this.fail(new Error(`no reply within ${this.timeout} ms`)),
+        () => this.fail(this.unavailable(`no reply within ${this.timeout} ms`)),
         this.timeout,
       );
       this.queue.push({ parse, resolve: resolve as (v: unknown) => void, reject, timer });
@@ -172,7 +178,7 @@ class Connection {
   }
 
   close(): void {
-    this.fail(new Error('client closed'));
+    this.fail(this.unavailable('client closed'));
   }
 }
 
@@ -271,10 +277,11 @@ export class MemcachedClient {
       server.lastError = null;
       return reply;
     } catch (err) {
-      if (err instanceof ReplyError)
-        throw new StoreError(MEMCACHED_STORE_NAME, `server replied ${err.message}`, { cause: err });
+      // The server answered with an error: it is up, the request was refused.
+      if (err instanceof StoreError) throw err;
       server.lastError = err;
       server.downUntil = Date.now() + this.options.retryDelay;
+      if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(
         MEMCACHED_STORE_NAME,
         server.address,

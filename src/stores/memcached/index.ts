@@ -7,20 +7,15 @@
  *
  * What Memcached cannot do, declared in `capabilities`: list every session (it cannot enumerate
  * keys), count them (stats), keep an audit trail. Items can also be evicted under memory pressure,
- * which logs those sessions out. The hybrid store with SQL fills those gaps.
+ * which logs those sessions out. The hybrid store with SQL fills those gaps. The rate-limit store
+ * is in ./rate-limit.ts, the text-protocol client in ./client.ts.
  */
-import { createHash } from 'node:crypto';
-import { type MemcachedConfig, resolveMemcachedConfig } from '../../core/config.js';
-import { parseDuration } from '../../core/duration.js';
-import { ConfigError, StoreError, shownValue } from '../../core/errors.js';
-import { describeError, type Logger, silentLogger } from '../../core/logger.js';
+import { describeError, silentLogger } from '../../core/logger.js';
 import type {
   CreateOptions,
   CreateResult,
   HealthReport,
   LookupResult,
-  RateLimitState,
-  RateLimitStore,
   RegenerateResult,
   SessionPatch,
   SessionRecord,
@@ -39,92 +34,22 @@ import {
   touchDue,
   touched,
 } from '../record.js';
+import { RETRY, retryOnConflict } from './cas.js';
 import { MEMCACHED_STORE_NAME, MemcachedClient } from './client.js';
+import { makeKeyer, ttlSeconds } from './keys.js';
+import { type MemcachedStoreOptions, resolveOptions } from './options.js';
 
 export { MEMCACHED_STORE_NAME } from './client.js';
+export { ttlSeconds } from './keys.js';
+export { MEMCACHED_DEFAULTS, type MemcachedStoreOptions } from './options.js';
+export {
+  createMemcachedRateLimitStore,
+  MEMCACHED_RATE_LIMIT_DEFAULTS,
+  type MemcachedRateLimitStoreOptions,
+} from './rate-limit.js';
 
-export interface MemcachedStoreOptions extends MemcachedConfig {
-  /** Namespace of every key. @default "tessera:" */
-  prefix?: string;
-  /**
-   * How long an item outlives its session's expiry before Memcached drops it by itself. Within it a
-   * lookup says `expired_idle`/`expired_absolute` and `cleanup` finds and counts the session.
-   * @default 3_600_000 (1 h)
-   */
-  ttlGrace?: number | string;
-  /** Width of one expiry bucket; cleanup reads `ttlGrace / cleanupBucket` bucket items. @default 60_000 (1 min) */
-  cleanupBucket?: number | string;
-  /** After a connection failure, calls to that server fail at once for this long. @default 1000 ms */
-  retryDelay?: number | string;
-  /** Compare-and-swap attempts before an operation gives up with `StoreError`. @default 1000 */
-  maxCasAttempts?: number;
-  /** Where corrupted items and cleanup problems are reported. @default silent */
-  logger?: Logger;
-}
-
-/** Memcached keys: at most 250 bytes, no spaces or control characters. */
-const MAX_KEY_BYTES = 250;
-const SAFE_KEY = /^[\x21-\x7e]+$/;
-/** Relative TTLs above 30 days are read by memcached as a Unix time. */
-const MAX_RELATIVE_TTL = 30 * 24 * 3600;
+/** A terminated session's item: a CAS write of a record in flight finds it changed and fails. */
 const TOMBSTONE = 'T';
-/** Returned by a CAS step that lost a race and must run again. */
-const RETRY: unique symbol = Symbol('retry');
-
-function durationOption(field: string, value: number | string | undefined, fallback: number) {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value);
-  if (ms === null || ms <= 0)
-    throw new ConfigError(field, `must be a duration, got ${shownValue(value)}`);
-  return ms;
-}
-
-/** Seconds until `at` (epoch ms, the caller's clock) as memcached expects them; never 0 (= forever). */
-export function ttlSeconds(at: number, now: number): number {
-  const seconds = Math.max(1, Math.ceil((at - now) / 1000));
-  return seconds > MAX_RELATIVE_TTL ? Math.ceil(Date.now() / 1000) + seconds : seconds;
-}
-
-function resolveOptions(options: MemcachedStoreOptions) {
-  const {
-    prefix,
-    ttlGrace,
-    cleanupBucket,
-    retryDelay,
-    maxCasAttempts,
-    logger: _logger,
-    ...config
-  } = options;
-  const resolved = resolveMemcachedConfig(config);
-  const base = prefix ?? 'tessera:';
-  if (typeof base !== 'string' || base === '' || !SAFE_KEY.test(base) || base.length > 100)
-    throw new ConfigError('memcached.prefix', 'must be 1-100 printable characters without spaces');
-  const attempts = maxCasAttempts ?? 1000;
-  if (!Number.isInteger(attempts) || attempts < 1)
-    throw new ConfigError('memcached.maxCasAttempts', 'must be a positive integer');
-  return {
-    ...resolved,
-    prefix: base,
-    grace: durationOption('memcached.ttlGrace', ttlGrace, 3_600_000),
-    bucketMs: durationOption('memcached.cleanupBucket', cleanupBucket, 60_000),
-    retryDelay: durationOption('memcached.retryDelay', retryDelay, 1000),
-    attempts,
-  };
-}
-
-/** A key memcached accepts: as given when safe, else the prefix and a SHA-256 of it. */
-function makeKeyer(prefix: string) {
-  return (raw: string): string =>
-    Buffer.byteLength(raw) <= MAX_KEY_BYTES && SAFE_KEY.test(raw)
-      ? raw
-      : `${prefix}h:${createHash('sha256').update(raw, 'utf8').digest('base64url')}`;
-}
-
-/** A short randomised pause between CAS attempts, growing with contention. */
-function backoff(attempt: number): Promise<void> {
-  if (attempt < 2) return Promise.resolve();
-  return new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 10)));
-}
 
 type Stored =
   | { kind: 'missing' }
@@ -152,6 +77,9 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
 
   const recordTtl = (record: SessionRecord, now: number) =>
     ttlSeconds(expiresAt(record) + o.grace, now);
+  /** Writes a record over the item read with token `cas`; EXISTS when it changed meanwhile. */
+  const casRecord = (record: SessionRecord, now: number, cas: string) =>
+    client.cas(sKey(record.id), JSON.stringify(record), recordTtl(record, now), cas);
 
   function decode(id: string, value: Buffer, cas: string): Stored {
     const text = value.toString('utf8');
@@ -169,18 +97,8 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
     return item ? decode(id, item.value, item.cas) : { kind: 'missing' };
   }
 
-  /** Runs `step` until it does not ask for a retry (a CAS conflict), with a bound on attempts. */
-  async function casLoop<T>(what: string, step: () => Promise<T | typeof RETRY>): Promise<T> {
-    for (let attempt = 0; attempt < o.attempts; attempt++) {
-      const result = await step();
-      if (result !== RETRY) return result;
-      await backoff(attempt);
-    }
-    throw new StoreError(
-      MEMCACHED_STORE_NAME,
-      `${what}: gave up after ${o.attempts} CAS conflicts`,
-    );
-  }
+  const casLoop = <T>(what: string, step: () => Promise<T | typeof RETRY>) =>
+    retryOnConflict(o.attempts, what, step);
 
   /** Adds the id to the bucket of its expiry, so cleanup finds it without a key listing. */
   async function registerExpiry(record: SessionRecord, now: number): Promise<void> {
@@ -317,12 +235,7 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
         if (!touch || !touchDue(stored.record, touch, now))
           return { record: stored.record, touched: false };
         const next = touched(stored.record, touch, now);
-        const reply = await client.cas(
-          sKey(id),
-          JSON.stringify(next),
-          recordTtl(next, now),
-          stored.cas,
-        );
+        const reply = await casRecord(next, now, stored.cas);
         if (reply === 'EXISTS') return RETRY;
         if (reply === 'NOT_FOUND') return { record: null, reason: 'not_found' } as const;
         await registerExpiry(next, now);
@@ -335,21 +248,16 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
         const stored = await read(id);
         if (stored.kind !== 'record' || !isLive(stored.record, now)) return null;
         const next = patched(stored.record, patch);
-        const reply = await client.cas(
-          sKey(id),
-          JSON.stringify(next),
-          recordTtl(next, now),
-          stored.cas,
-        );
+        const reply = await casRecord(next, now, stored.cas);
         if (reply === 'EXISTS') return RETRY;
         return reply === 'STORED' ? next : null;
       });
     },
 
-    async destroy(id: string, _reason: TerminationReason, now: number): Promise<boolean> {
+    async destroy(id: string, _reason: TerminationReason, now: number) {
       const old = await terminate(id, now);
       if (old?.userId != null) await unindex(old.userId, [id]);
-      return old !== null && isLive(old, now);
+      return old !== null && isLive(old, now) ? { userId: old.userId } : null;
     },
 
     async destroyUser(userId, { exceptId, now }): Promise<string[]> {
@@ -428,72 +336,6 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
           };
     },
 
-    async close(): Promise<void> {
-      client.close();
-    },
-  };
-}
-
-export interface MemcachedRateLimitStoreOptions extends MemcachedConfig {
-  /** Namespace of every key. @default "tessera:rl:" */
-  prefix?: string;
-  /** After a connection failure, calls to that server fail at once for this long. @default 1000 ms */
-  retryDelay?: number | string;
-}
-
-/**
- * Fixed-window counters on Memcached. The window's end is one item created with `add` (or replaced
- * with `cas` once past, by the caller's clock); the count is a second item named after that end and
- * raised with `incr`, so hits from many processes are all counted and never mix two windows.
- */
-export function createMemcachedRateLimitStore(
-  options: MemcachedRateLimitStoreOptions = {},
-): RateLimitStore {
-  const o = resolveOptions({ ...options, prefix: options.prefix ?? 'tessera:rl:' });
-  const client = new MemcachedClient(o);
-  const key = makeKeyer(o.prefix);
-  const windowKey = (k: string) => key(`${o.prefix}w:${k}`);
-  const countKey = (k: string, resetAt: number) => key(`${o.prefix}c:${resetAt}:${k}`);
-
-  async function openWindow(k: string, windowMs: number, now: number): Promise<number> {
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const item = await client.gets(windowKey(k));
-      const current = item ? Number(item.value.toString('latin1')) : null;
-      if (current !== null && current > now) return current;
-      const resetAt = now + windowMs;
-      const ttl = ttlSeconds(resetAt, now);
-      const reply = item
-        ? await client.cas(windowKey(k), String(resetAt), ttl, item.cas)
-        : await client.add(windowKey(k), String(resetAt), ttl);
-      if (reply === 'STORED') return resetAt;
-      await backoff(attempt);
-    }
-    throw new StoreError(MEMCACHED_STORE_NAME, 'rate-limit window: too many CAS conflicts');
-  }
-
-  return {
-    name: MEMCACHED_STORE_NAME,
-    async hit(k, windowMs, now): Promise<RateLimitState> {
-      const resetAt = await openWindow(k, windowMs, now);
-      const ck = countKey(k, resetAt);
-      for (let i = 0; i < 3; i++) {
-        const count = await client.incr(ck, 1);
-        if (count !== null) return { count, resetAt };
-        if ((await client.add(ck, '1', ttlSeconds(resetAt, now))) === 'STORED')
-          return { count: 1, resetAt };
-      }
-      throw new StoreError(MEMCACHED_STORE_NAME, 'rate-limit counter could not be created');
-    },
-    async peek(k, now): Promise<RateLimitState | null> {
-      const item = await client.gets(windowKey(k));
-      const resetAt = item ? Number(item.value.toString('latin1')) : null;
-      if (resetAt === null || !(resetAt > now)) return null;
-      const count = (await client.getMany([countKey(k, resetAt)])).get(countKey(k, resetAt));
-      return count ? { count: Number(count.toString('latin1')), resetAt } : null;
-    },
-    async reset(k): Promise<void> {
-      await client.delete(windowKey(k));
-    },
     async close(): Promise<void> {
       client.close();
     },

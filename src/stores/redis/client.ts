@@ -3,13 +3,12 @@
  * createCluster, createSentinel) and ioredis (`Redis`, `Cluster`, Sentinel through `Redis`). The
  * store only needs: run a script by SHA (reloading it on NOSCRIPT), send a plain command, ping and
  * close. This module also owns the deadline on every call and the translation of client errors
- * into `StoreUnavailableError` / `StoreError`, so no client's quirks reach the store.
+ * into `StoreUnavailableError` / `StoreError`, so no client's quirks reach the store. The store's
+ * own connection is created in ./own-client.ts.
  */
-
-import type { ResolvedRedisConfig } from '../../core/config.js';
-import { MissingDependencyError, StoreError, StoreUnavailableError } from '../../core/errors.js';
+import { StoreError, StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { describeError } from '../../core/logger.js';
+import { withDeadline } from '../deadline.js';
 import type { LuaScript } from './scripts.js';
 
 export const REDIS_STORE_NAME = 'redis';
@@ -31,7 +30,7 @@ export interface ScriptClient {
 }
 
 // Minimal structural views of both clients: the packages are optional, so only their shapes are used.
-interface NodeRedisLike {
+export interface NodeRedisLike {
   sendCommand: (...args: unknown[]) => Promise<unknown>;
   on?: (event: string, listener: (...args: unknown[]) => void) => unknown;
   isReady?: boolean;
@@ -45,7 +44,7 @@ interface NodeRedisLike {
   getMasterNode?: () => unknown;
 }
 
-interface IoRedisLike {
+export interface IoRedisLike {
   evalsha: (...args: unknown[]) => Promise<unknown>;
   eval: (...args: unknown[]) => Promise<unknown>;
   call: (...args: unknown[]) => Promise<unknown>;
@@ -99,52 +98,32 @@ const UNAVAILABLE_CODES = new Set([
   'BUSY',
 ]);
 
-class DeadlineError extends Error {}
-
-/** Wraps a client's promise in the store's deadline and error types. */
-async function guarded<T>(
-  address: string,
-  timeoutMs: number,
-  fn: (expired: () => boolean) => Promise<T>,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let expired = false;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expired = true;
-      reject(new DeadlineError(`no reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  const work = fn(() => expired);
-  // A reply that arrives after the deadline must not become an unhandled rejection.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, deadline]);
-  } catch (err) {
-    throw translateError(address, err);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Runs a client command under the deadline, after the first connection is ready. A call that
  * expired while waiting for the connection never runs: the caller was already told it failed, and
  * it must not happen once the server is back.
  */
 function callerFor(address: string, timeoutMs: number, ready: (() => Promise<void>) | undefined) {
-  return <T>(fn: () => Promise<T>) =>
-    guarded(address, timeoutMs, async (expired) => {
-      await ready?.();
-      if (expired()) throw new DeadlineError('gave up waiting for the connection');
-      return fn();
-    });
+  const late = (detail: string) => new StoreUnavailableError(REDIS_STORE_NAME, address, detail);
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await withDeadline(
+        timeoutMs,
+        async (expired) => {
+          await ready?.();
+          if (expired()) throw late('gave up waiting for the connection');
+          return fn();
+        },
+        () => late(`no reply within ${timeoutMs} ms`),
+      );
+    } catch (err) {
+      throw translateError(address, err);
+    }
+  };
 }
 
 export function translateError(address: string, err: unknown): Error {
   if (err instanceof StoreUnavailableError || err instanceof StoreError) return err;
-  if (err instanceof DeadlineError)
-    return new StoreUnavailableError(REDIS_STORE_NAME, address, err.message, { cause: err });
   if (isReplyError(err)) {
     if (UNAVAILABLE_CODES.has(replyCode(err)))
       return new StoreUnavailableError(REDIS_STORE_NAME, address, err.message, { cause: err });
@@ -158,11 +137,6 @@ function isNoScript(err: unknown): boolean {
   return isReplyError(err) && replyCode(err) === 'NOSCRIPT';
 }
 
-/** How long to wait between reconnect attempts: short, so a restarted server is found quickly. */
-function backoff(attempt: number): number {
-  return Math.min(50 * 2 ** attempt, 1000);
-}
-
 export interface ClientOptions {
   timeoutMs: number;
   logger: Logger;
@@ -172,7 +146,7 @@ export interface ClientOptions {
   ready?: () => Promise<void>;
 }
 
-function wrapIoRedis(
+export function wrapIoRedis(
   client: IoRedisLike,
   address: string,
   { timeoutMs, owned, ready }: ClientOptions,
@@ -203,7 +177,7 @@ function wrapIoRedis(
   };
 }
 
-function wrapNodeRedis(
+export function wrapNodeRedis(
   client: NodeRedisLike,
   address: string,
   { timeoutMs, owned, ready }: ClientOptions,
@@ -276,130 +250,4 @@ export function wrapClient(client: unknown, timeoutMs: number, logger: Logger): 
     REDIS_STORE_NAME,
     'the client option is neither a node-redis nor an ioredis client',
   );
-}
-
-/** Logs a client's connection errors without letting them crash the process (an 'error' event). */
-function errorListener(logger: Logger, address: string): (err: unknown) => void {
-  let last = 0;
-  return (err) => {
-    // A down server emits an error per reconnect attempt: one line per 10 s is enough.
-    const now = Date.now();
-    if (now - last < 10_000) return;
-    last = now;
-    logger.warn(
-      { store: REDIS_STORE_NAME, address, err: describeError(err) },
-      'redis connection error',
-    );
-  };
-}
-
-/** One shared wait for 'ready' (not a listener per call, which would pile up while Redis is down). */
-function readyWaiter(isReady: () => boolean, onReady: (fn: () => void) => () => void) {
-  let pending: Promise<void> | undefined;
-  return () => {
-    if (isReady()) return Promise.resolve();
-    pending ??= new Promise<void>((resolve) => {
-      const off = onReady(() => {
-        off();
-        pending = undefined;
-        resolve();
-      });
-    });
-    return pending;
-  };
-}
-
-/** Creates the store's own connection from a resolved `RedisConfig`, failing fast while it is down. */
-export async function createOwnClient(
-  kind: RedisClientKind,
-  config: ResolvedRedisConfig,
-  timeoutMs: number,
-  logger: Logger,
-): Promise<ScriptClient> {
-  const address = `${config.host}:${config.port}`;
-  const onError = errorListener(logger, address);
-  if (kind === 'ioredis') {
-    let mod: { Redis: typeof import('ioredis').Redis };
-    try {
-      mod = await import('ioredis');
-    } catch (cause) {
-      throw new MissingDependencyError('ioredis', 'the Redis store (client: "ioredis")', { cause });
-    }
-    const client = new mod.Redis({
-      host: config.host,
-      port: config.port,
-      db: config.db,
-      username: config.username,
-      password: config.password,
-      tls: config.tls ? { servername: config.host } : undefined,
-      connectTimeout: config.connectTimeout,
-      // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: backoff,
-    });
-    client.on('error', onError);
-    const ready = readyWaiter(
-      () => client.status === 'ready',
-      (fn) => {
-        client.on('ready', fn);
-        return () => client.off('ready', fn);
-      },
-    );
-    return wrapIoRedis(client as unknown as IoRedisLike, address, {
-      timeoutMs,
-      logger,
-      owned: true,
-      ready,
-    });
-  }
-  let mod: typeof import('redis');
-  try {
-    mod = await import('redis');
-  } catch (cause) {
-    throw new MissingDependencyError('redis', 'the Redis store (client: "node-redis")', { cause });
-  }
-  const socket = config.tls
-    ? {
-        host: config.host,
-        port: config.port,
-        tls: true as const,
-        servername: config.host,
-        connectTimeout: config.connectTimeout,
-        reconnectStrategy: backoff,
-      }
-    : {
-        host: config.host,
-        port: config.port,
-        connectTimeout: config.connectTimeout,
-        reconnectStrategy: backoff,
-      };
-  const client = mod.createClient({
-    socket,
-    username: config.username,
-    password: config.password,
-    database: config.db,
-    // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
-    disableOfflineQueue: true,
-    // The store puts its own deadline on every call (guarded); node-redis's default per-command
-    // timeout would add an AbortSignal.timeout per command, which costs more CPU and GC than the
-    // command itself (bench/redis-client-choice.ts).
-    commandOptions: { timeout: 0 },
-  });
-  client.on('error', onError);
-  // connect() keeps retrying through reconnectStrategy; calls wait for 'ready' within their deadline.
-  client.connect().catch(onError);
-  const ready = readyWaiter(
-    () => client.isReady,
-    (fn) => {
-      client.on('ready', fn);
-      return () => client.off('ready', fn);
-    },
-  );
-  return wrapNodeRedis(client as unknown as NodeRedisLike, address, {
-    timeoutMs,
-    logger,
-    owned: true,
-    ready,
-  });
 }

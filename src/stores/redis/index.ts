@@ -2,12 +2,10 @@
  * The Redis store (`tessera-session/redis`): sessions in Redis hashes with a per-user index, an expiry
  * index and an activity index, each operation one Lua script (one round trip, atomic). Works on
  * standalone Redis, Cluster and Sentinel, with a client it creates from a `RedisConfig` or one the
- * caller already holds (node-redis or ioredis). Also a fixed-window `RateLimitStore`.
+ * caller already holds (node-redis or ioredis). The fixed-window `RateLimitStore` is in
+ * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
  */
-import { type RedisConfig, resolveRedisConfig } from '../../core/config.js';
-import { parseDuration } from '../../core/duration.js';
-import { ConfigError, shownValue } from '../../core/errors.js';
-import { describeError, type Logger, silentLogger } from '../../core/logger.js';
+import { describeError, silentLogger } from '../../core/logger.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -15,9 +13,6 @@ import type {
   ListQuery,
   ListResult,
   LookupResult,
-  MissReason,
-  RateLimitState,
-  RateLimitStore,
   RegenerateResult,
   SessionPatch,
   SessionRecord,
@@ -27,15 +22,13 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
+import { positiveInteger, retentionOption } from '../options.js';
 import { byRecentActivity, expiresAt } from '../record.js';
-import {
-  createOwnClient,
-  REDIS_STORE_NAME,
-  type RedisClientKind,
-  type ScriptClient,
-  wrapClient,
-} from './client.js';
-import { DATA_FIELD_PREFIX, dataValue, recordFields, recordFromFields } from './record-hash.js';
+import { REDIS_STORE_NAME } from './client.js';
+import { connect } from './connection.js';
+import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
+import { DATA_FIELD_PREFIX, dataValue, recordFields } from './record-hash.js';
+import { destroyReply, lookupReply, recordsReply, strings } from './replies.js';
 import {
   CLEANUP,
   CREATE,
@@ -46,142 +39,27 @@ import {
   LIST_USER,
   type LuaScript,
   PATCH,
-  RATE_HIT,
   REGENERATE,
   STATS,
 } from './scripts.js';
 
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
-
-/**
- * A client the caller already holds: a node-redis client, Cluster or Sentinel (`createClient`,
- * `createCluster`, `createSentinel`, connected) or an ioredis `Redis` (standalone or Sentinel) or
- * `Cluster`. Typed loosely so neither package is needed to compile against this module.
- */
-export type RedisClientLike = object;
-
-export interface RedisStoreOptions extends RedisConfig {
-  /**
-   * Use this client instead of creating one from the connection fields. The store never closes a
-   * client it did not create. A node-redis client must already be connected.
-   */
-  client?: RedisClientLike;
-  /**
-   * Which library creates the connection when no `client` is given. Chosen by measurement on the
-   * store's own scripts (bench/redis-client-choice.ts): both libraries reach the same throughput
-   * (the server's script time bounds it) and node-redis spent the same or less client CPU per
-   * operation, so it is the default.
-   * @default "node-redis"
-   */
-  clientLibrary?: RedisClientKind;
-  /**
-   * Namespace of every key. Keys are `{<prefix>}…`: the braces make the whole deployment one
-   * Cluster hash slot, which is what keeps the per-user limit and termination atomic there.
-   * @default "tessera:"
-   */
-  prefix?: string;
-  /** Deadline for each operation, after which it fails with `StoreUnavailableError`. @default connectTimeout (2000 ms) */
-  commandTimeout?: number | string;
-  /**
-   * How long Redis keeps a session's hash past its expiry before deleting it by itself (a TTL
-   * computed from the caller's clock). Within it an expired session is reported as
-   * `expired_idle`/`expired_absolute` and counted out of the stats exactly; run `cleanup` more often
-   * than this (the manager's job does) so the device counters stay exact.
-   * @default 86_400_000 (24 h)
-   */
-  ttlGrace?: number | string;
-  /** Sessions removed per cleanup script call (each call blocks Redis for its batch only). @default 500 */
-  cleanupBatchSize?: number;
-  /** Where corrupted records and connection errors are reported. @default silent */
-  logger?: Logger;
-}
-
-/** Default library for a store-created connection: see bench/redis-client-choice.ts. */
-export const DEFAULT_CLIENT_LIBRARY: RedisClientKind = 'node-redis';
-
-function durationOption(field: string, value: number | string | undefined, fallback: number) {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value);
-  if (ms === null || ms < 0)
-    throw new ConfigError(field, `must be a duration, got ${shownValue(value)}`);
-  return ms;
-}
-
-interface Connection {
-  /** The clients, round-robin (poolSize connections when the store created them). */
-  next(): Promise<ScriptClient>;
-  close(): Promise<void>;
-}
-
-function connect(
-  options: RedisStoreOptions,
-  logger: Logger,
-): { conn: Connection; timeout: number } {
-  if (options.client !== undefined) {
-    const timeout = durationOption(
-      'redis.commandTimeout',
-      options.commandTimeout,
-      durationOption('redis.connectTimeout', options.connectTimeout, 2000),
-    );
-    const client = wrapClient(options.client, timeout, logger);
-    return {
-      timeout,
-      conn: { next: async () => client, close: () => client.close() },
-    };
-  }
-  const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
-  const { cleanupBatchSize: _b, logger: _l, ...redisConfig } = cfg;
-  const config = resolveRedisConfig(redisConfig);
-  const timeout = durationOption('redis.commandTimeout', commandTimeout, config.connectTimeout);
-  const kind = clientLibrary ?? DEFAULT_CLIENT_LIBRARY;
-  if (kind !== 'ioredis' && kind !== 'node-redis')
-    throw new ConfigError('redis.clientLibrary', 'must be "ioredis" or "node-redis"');
-  const pool = Promise.all(
-    Array.from({ length: config.poolSize }, () => createOwnClient(kind, config, timeout, logger)),
-  );
-  pool.catch(() => {}); // reported by each call that awaits it
-  let turn = 0;
-  return {
-    timeout,
-    conn: {
-      async next() {
-        const clients = await pool;
-        turn = (turn + 1) % clients.length;
-        return clients[turn]!;
-      },
-      async close() {
-        const clients = await pool.catch(() => []);
-        await Promise.all(clients.map((c) => c.close()));
-      },
-    },
-  };
-}
-
-const MISS_REASONS: ReadonlySet<MissReason> = new Set([
-  'not_found',
-  'expired_idle',
-  'expired_absolute',
-  'terminated',
-]);
-
-function prefixOption(prefix: unknown): string {
-  const value = prefix ?? 'tessera:';
-  if (typeof value !== 'string' || value === '')
-    throw new ConfigError('redis.prefix', `must be a non-empty string, got ${shownValue(value)}`);
-  return value;
-}
-
-function strings(reply: unknown): string[] {
-  return Array.isArray(reply) ? reply.map(String) : [];
-}
+export {
+  DEFAULT_CLIENT_LIBRARY,
+  REDIS_DEFAULTS,
+  type RedisClientLike,
+  type RedisStoreOptions,
+} from './options.js';
+export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit.js';
 
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
   const logger = options.logger ?? silentLogger;
-  const base = `{${prefixOption(options.prefix)}}`;
-  const grace = durationOption('redis.ttlGrace', options.ttlGrace, 86_400_000);
-  const batch = options.cleanupBatchSize ?? 500;
-  if (!Number.isInteger(batch) || batch < 1)
-    throw new ConfigError('redis.cleanupBatchSize', 'must be a positive integer');
+  const base = `{${prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix)}}`;
+  const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);
+  const batch = positiveInteger(
+    'redis.cleanupBatchSize',
+    options.cleanupBatchSize ?? REDIS_DEFAULTS.cleanupBatchSize,
+  );
   const { conn } = connect(options, logger);
 
   const sKey = (id: string) => `${base}s:${id}`;
@@ -210,31 +88,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     );
   }
 
-  /** Decodes a GET/PATCH reply. */
-  function lookup(id: string, reply: unknown): LookupResult {
-    const [state, touchedFlag, fields] = Array.isArray(reply) ? reply : [];
-    if (state === 'live') {
-      const record = recordFromFields(id, fields);
-      if (record) return { record, touched: Number(touchedFlag) === 1 };
-    } else if (MISS_REASONS.has(state as MissReason)) {
-      return { record: null, reason: state as MissReason };
-    }
-    corrupted(id);
-    return { record: null, reason: 'not_found' };
-  }
-
-  /** Decodes a list of id, HGETALL pairs, reporting corrupted ones. */
-  function records(flat: unknown): SessionRecord[] {
-    const out: SessionRecord[] = [];
-    const items = Array.isArray(flat) ? flat : [];
-    for (let j = 0; j + 1 < items.length; j += 2) {
-      const id = String(items[j]);
-      const record = recordFromFields(id, items[j + 1]);
-      if (record) out.push(record);
-      else corrupted(id);
-    }
-    return out;
-  }
+  const lookup = (id: string, reply: unknown) => lookupReply(id, reply, corrupted);
+  const records = (flat: unknown) => recordsReply(flat, corrupted);
 
   function addArgs(record: SessionRecord): string[] {
     const fields = recordFields(record);
@@ -305,8 +160,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       return lookup(id, reply).record;
     },
 
-    async destroy(id: string, _reason: TerminationReason, now: number): Promise<boolean> {
-      return Number(await run(DESTROY, sKey(id), now, [id])) === 1;
+    async destroy(id: string, _reason: TerminationReason, now: number) {
+      return destroyReply(await run(DESTROY, sKey(id), now, [id]));
     },
 
     async destroyUser(userId, { exceptId, now }): Promise<string[]> {
@@ -392,44 +247,6 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       }
     },
 
-    close: () => conn.close(),
-  };
-}
-
-export interface RedisRateLimitStoreOptions
-  extends Omit<RedisStoreOptions, 'ttlGrace' | 'cleanupBatchSize'> {
-  /** Namespace of the counters' keys (`<prefix>rl:<key>`). @default "tessera:" */
-  prefix?: string;
-}
-
-/** Fixed-window counters in Redis: one script per hit (increment, open the window, set the TTL). */
-export function createRedisRateLimitStore(
-  options: RedisRateLimitStoreOptions = {},
-): RateLimitStore {
-  const logger = options.logger ?? silentLogger;
-  const prefix = prefixOption(options.prefix);
-  const { conn } = connect(options, logger);
-  const key = (k: string) => `${prefix}rl:${k}`;
-  return {
-    name: REDIS_STORE_NAME,
-    async hit(k: string, windowMs: number, now: number): Promise<RateLimitState> {
-      const client = await conn.next();
-      const reply = await client.run(RATE_HIT, [key(k)], [String(now), String(windowMs)]);
-      const [count, resetAt] = strings(reply);
-      return { count: Number(count), resetAt: Number(resetAt) };
-    },
-    async peek(k: string, now: number): Promise<RateLimitState | null> {
-      const client = await conn.next();
-      const [count, resetAt] = strings(await client.command(['HMGET', key(k), 'c', 'r'], key(k)));
-      const state = { count: Number(count), resetAt: Number(resetAt) };
-      if (!Number.isFinite(state.count) || !Number.isFinite(state.resetAt) || state.resetAt <= now)
-        return null;
-      return state;
-    },
-    async reset(k: string): Promise<void> {
-      const client = await conn.next();
-      await client.command(['DEL', key(k)], key(k));
-    },
     close: () => conn.close(),
   };
 }

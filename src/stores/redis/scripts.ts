@@ -205,14 +205,23 @@ return { 'live', 0, redis.call('HGETALL', k) }
 `,
 );
 
-/** ARGV: base, now, grace, id. Reply: 1 when a live session was ended. */
+/**
+ * ARGV: base, now, grace, id. Reply: {0} when no live session was ended, else {1, owner} (the
+ * user id; {1} alone for an anonymous session).
+ */
 export const DESTROY = script(
   'destroy',
   `
-local s = state(ARGV[4])
-if s ~= 'not_found' then drop(ARGV[4], nil) end
-if s == 'live' then return 1 end
-return 0
+local id = ARGV[4]
+local s = state(id)
+if s ~= 'live' then
+  if s ~= 'not_found' then drop(id, nil) end
+  return { 0 }
+end
+local owner = redis.call('HGET', skey(id), 'u')
+drop(id, nil)
+if owner then return { 1, owner } end
+return { 1 }
 `,
 );
 

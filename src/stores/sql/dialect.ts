@@ -2,11 +2,14 @@
  * What differs between the SQL dialects, as one small interface: how to open a connection, the
  * DDL of each migration, how an "insert unless present" is spelled, whether row locks exist, and
  * which driver errors mean "the database is unreachable" (StoreUnavailableError) or "try the
- * transaction again" (a deadlock). The queries themselves are written once, in `index.ts`.
+ * transaction again" (a deadlock). The queries themselves are written once, in the store's modules.
  */
 import type { Dialect } from 'kysely';
 import type { SqlDialect } from '../../core/config.js';
 import { MissingDependencyError } from '../../core/errors.js';
+
+/** The SQL store's name, in its errors, logs and health reports. */
+export const SQL_STORE_NAME = 'sql';
 
 /** The physical names of the store's tables, all derived from the configured table name. */
 export interface TableNames {

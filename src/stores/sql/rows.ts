@@ -5,12 +5,13 @@
  * `null` with the problem named, never as an exception.
  */
 import type {
+  MissReason,
   SessionRecord,
   TerminatedSessionRecord,
   TerminationReason,
 } from '../../core/types.js';
 import { TERMINATION_REASONS } from '../../core/types.js';
-import { expiresAt, isSessionRecord } from '../record.js';
+import { expiresAt, expiryReason, isSessionRecord } from '../record.js';
 
 /** Column values as the drivers return them: pg gives BIGINT as strings, the others as numbers. */
 export interface SessionRow {
@@ -63,6 +64,11 @@ export function recordToRow(record: SessionRecord): SessionRow {
   };
 }
 
+/** The user id column as a string: MySQL's VARBINARY comes back as bytes. */
+export function userIdOf(value: SessionRow['user_id']): string | null {
+  return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+}
+
 function num(value: number | string | null): number | null {
   if (value === null || value === undefined) return null;
   const n = typeof value === 'number' ? value : Number(value);
@@ -88,8 +94,7 @@ export function readRow(row: SessionRow): RowReading {
     return { ok: false, problem: 'the expiry is NULL' };
   const candidate = {
     id: row.id,
-    userId:
-      row.user_id instanceof Uint8Array ? Buffer.from(row.user_id).toString('utf8') : row.user_id,
+    userId: userIdOf(row.user_id),
     data,
     createdAt: num(row.created_at),
     lastSeenAt: num(row.last_seen_at),
@@ -126,4 +131,37 @@ export function readRow(row: SessionRow): RowReading {
     status: 'terminated',
     record: { ...candidate, status: 'terminated', terminatedAt, terminationReason: reason },
   };
+}
+
+/** Told about a row that does not read back as a record (so it can be logged). */
+export type InvalidRowReport = (row: SessionRow, problem: string) => void;
+
+/** The live record of a row, or why it is not live. */
+export function liveRecord(
+  row: SessionRow | undefined,
+  now: number,
+  invalid: InvalidRowReport,
+): SessionRecord | MissReason {
+  if (!row) return 'not_found';
+  const read = readRow(row);
+  if (!read.ok) {
+    invalid(row, read.problem);
+    return 'not_found';
+  }
+  if (read.status === 'terminated') return 'terminated';
+  return expiryReason(read.record, now) ?? read.record;
+}
+
+/** The live records of `rows`, in their order. */
+export function liveRecords(
+  rows: SessionRow[],
+  now: number,
+  invalid: InvalidRowReport,
+): SessionRecord[] {
+  const out: SessionRecord[] = [];
+  for (const row of rows) {
+    const r = liveRecord(row, now, invalid);
+    if (typeof r !== 'string') out.push(r);
+  }
+  return out;
 }

@@ -5,8 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { type SqliteDatabase, SqliteDialect } from 'kysely';
+import { StoreUnavailableError } from '../../../core/errors.js';
 import type { DialectSpec } from '../dialect.js';
-import { errorCode, importDriver } from '../dialect.js';
+import { errorCode, importDriver, SQL_STORE_NAME } from '../dialect.js';
 
 type BetterSqlite3 = new (
   filename: string,
@@ -75,9 +76,13 @@ export const sqlite: DialectSpec = {
       prepareSqlite(database, timeout);
     } catch (err) {
       // Opening fails for a missing folder or an unreadable file: the database is unreachable.
-      throw Object.assign(new Error('cannot open the SQLite database', { cause: err }), {
-        code: errorCode(err) ?? 'SQLITE_CANTOPEN',
-      });
+      const code = errorCode(err) ?? 'SQLITE_CANTOPEN';
+      throw new StoreUnavailableError(
+        SQL_STORE_NAME,
+        path,
+        `cannot open the SQLite database (${code})`,
+        { cause: err },
+      );
     }
     return {
       dialect: new SqliteDialect({ database }),

@@ -1,0 +1,62 @@
+/**
+ * The Redis store's connections: the caller's client wrapped as it is, or `poolSize` clients the
+ * store creates and uses in turn, each call under the store's deadline.
+ */
+import { resolveRedisConfig } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import { durationOption, oneOf } from '../options.js';
+import { type ScriptClient, wrapClient } from './client.js';
+import { REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
+import { createOwnClient } from './own-client.js';
+
+export interface Connection {
+  /** The clients, round-robin (poolSize connections when the store created them). */
+  next(): Promise<ScriptClient>;
+  close(): Promise<void>;
+}
+
+export function connect(
+  options: RedisStoreOptions,
+  logger: Logger,
+): { conn: Connection; timeout: number } {
+  if (options.client !== undefined) {
+    // The caller's client has its own connection settings; only the timeout is read from ours.
+    const { connectTimeout } = resolveRedisConfig({ connectTimeout: options.connectTimeout });
+    const timeout = durationOption(
+      'redis.commandTimeout',
+      options.commandTimeout ?? connectTimeout,
+    );
+    const client = wrapClient(options.client, timeout, logger);
+    return {
+      timeout,
+      conn: { next: async () => client, close: () => client.close() },
+    };
+  }
+  const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
+  const { cleanupBatchSize: _b, logger: _l, ...redisConfig } = cfg;
+  const config = resolveRedisConfig(redisConfig);
+  const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
+  const kind = oneOf('redis.clientLibrary', clientLibrary ?? REDIS_DEFAULTS.clientLibrary, [
+    'ioredis',
+    'node-redis',
+  ]);
+  const pool = Promise.all(
+    Array.from({ length: config.poolSize }, () => createOwnClient(kind, config, timeout, logger)),
+  );
+  pool.catch(() => {}); // reported by each call that awaits it
+  let turn = 0;
+  return {
+    timeout,
+    conn: {
+      async next() {
+        const clients = await pool;
+        turn = (turn + 1) % clients.length;
+        return clients[turn]!;
+      },
+      async close() {
+        const clients = await pool.catch(() => []);
+        await Promise.all(clients.map((c) => c.close()));
+      },
+    },
+  };
+}

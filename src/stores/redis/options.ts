@@ -1,0 +1,71 @@
+/**
+ * The Redis store's options: how to reach Redis (a `RedisConfig` or the caller's client), the key
+ * namespace, the deadline of each call and the TTL grace.
+ */
+import type { RedisConfig } from '../../core/config.js';
+import { ConfigError, shownValue } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { RedisClientKind } from './client.js';
+
+/** The Redis stores' defaults: each option's `@default` names its entry here. */
+export const REDIS_DEFAULTS = {
+  /** Chosen by measurement: see `clientLibrary` and bench/redis-client-choice.ts. */
+  clientLibrary: 'node-redis' as RedisClientKind,
+  prefix: 'tessera:',
+  /** 24 hours. */
+  ttlGrace: 86_400_000,
+  cleanupBatchSize: 500,
+} as const;
+
+/**
+ * A client the caller already holds: a node-redis client, Cluster or Sentinel (`createClient`,
+ * `createCluster`, `createSentinel`, connected) or an ioredis `Redis` (standalone or Sentinel) or
+ * `Cluster`. Typed loosely so neither package is needed to compile against this module.
+ */
+export type RedisClientLike = object;
+
+export interface RedisStoreOptions extends RedisConfig {
+  /**
+   * Use this client instead of creating one from the connection fields. The store never closes a
+   * client it did not create. A node-redis client must already be connected.
+   */
+  client?: RedisClientLike;
+  /**
+   * Which library creates the connection when no `client` is given. Chosen by measurement on the
+   * store's own scripts (bench/redis-client-choice.ts): both libraries reach the same throughput
+   * (the server's script time bounds it) and node-redis spent the same or less client CPU per
+   * operation, so it is the default.
+   * @default REDIS_DEFAULTS.clientLibrary
+   */
+  clientLibrary?: RedisClientKind;
+  /**
+   * Namespace of every key. Keys are `{<prefix>}…`: the braces make the whole deployment one
+   * Cluster hash slot, which is what keeps the per-user limit and termination atomic there.
+   * @default REDIS_DEFAULTS.prefix
+   */
+  prefix?: string;
+  /** Deadline for each operation, after which it fails with `StoreUnavailableError`. @default the `connectTimeout` */
+  commandTimeout?: number | string;
+  /**
+   * How long Redis keeps a session's hash past its expiry before deleting it by itself (a TTL
+   * computed from the caller's clock). Within it an expired session is reported as
+   * `expired_idle`/`expired_absolute` and counted out of the stats exactly; run `cleanup` more often
+   * than this (the manager's job does) so the device counters stay exact. Zero: no grace.
+   * @default REDIS_DEFAULTS.ttlGrace
+   */
+  ttlGrace?: number | string;
+  /** Sessions removed per cleanup script call (each call blocks Redis for its batch only). @default REDIS_DEFAULTS.cleanupBatchSize */
+  cleanupBatchSize?: number;
+  /** Where corrupted records and connection errors are reported. @default silent */
+  logger?: Logger;
+}
+
+/** Default library for a store-created connection (`REDIS_DEFAULTS.clientLibrary`). */
+export const DEFAULT_CLIENT_LIBRARY: RedisClientKind = REDIS_DEFAULTS.clientLibrary;
+
+/** The key namespace: any non-empty string (it is wrapped in a Cluster hash tag). */
+export function prefixOption(value: unknown): string {
+  if (typeof value !== 'string' || value === '')
+    throw new ConfigError('redis.prefix', `must be a non-empty string, got ${shownValue(value)}`);
+  return value;
+}

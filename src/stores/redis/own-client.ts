@@ -1,0 +1,149 @@
+/**
+ * The Redis connection the store creates itself from a `RedisConfig` (node-redis or ioredis, as
+ * `clientLibrary` says): it fails fast while Redis is down instead of queueing commands, reconnects
+ * with a short backoff, waits for the first connection within each call's deadline, and logs
+ * connection errors at most once per 10 s.
+ */
+import type { ResolvedRedisConfig } from '../../core/config.js';
+import { MissingDependencyError } from '../../core/errors.js';
+import { describeError, type Logger } from '../../core/logger.js';
+import {
+  type IoRedisLike,
+  type NodeRedisLike,
+  REDIS_STORE_NAME,
+  type RedisClientKind,
+  type ScriptClient,
+  wrapIoRedis,
+  wrapNodeRedis,
+} from './client.js';
+
+/** How long to wait between reconnect attempts: short, so a restarted server is found quickly. */
+function backoff(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 1000);
+}
+
+/** Logs a client's connection errors without letting them crash the process (an 'error' event). */
+function errorListener(logger: Logger, address: string): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    // A down server emits an error per reconnect attempt: one line per 10 s is enough.
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    logger.warn(
+      { store: REDIS_STORE_NAME, address, err: describeError(err) },
+      'redis connection error',
+    );
+  };
+}
+
+/** One shared wait for 'ready' (not a listener per call, which would pile up while Redis is down). */
+function readyWaiter(isReady: () => boolean, onReady: (fn: () => void) => () => void) {
+  let pending: Promise<void> | undefined;
+  return () => {
+    if (isReady()) return Promise.resolve();
+    pending ??= new Promise<void>((resolve) => {
+      const off = onReady(() => {
+        off();
+        pending = undefined;
+        resolve();
+      });
+    });
+    return pending;
+  };
+}
+
+/** Creates the store's own connection from a resolved `RedisConfig`, failing fast while it is down. */
+export async function createOwnClient(
+  kind: RedisClientKind,
+  config: ResolvedRedisConfig,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<ScriptClient> {
+  const address = `${config.host}:${config.port}`;
+  const onError = errorListener(logger, address);
+  if (kind === 'ioredis') {
+    let mod: { Redis: typeof import('ioredis').Redis };
+    try {
+      mod = await import('ioredis');
+    } catch (cause) {
+      throw new MissingDependencyError('ioredis', 'the Redis store (client: "ioredis")', { cause });
+    }
+    const client = new mod.Redis({
+      host: config.host,
+      port: config.port,
+      db: config.db,
+      username: config.username,
+      password: config.password,
+      tls: config.tls ? { servername: config.host } : undefined,
+      connectTimeout: config.connectTimeout,
+      // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: backoff,
+    });
+    client.on('error', onError);
+    const ready = readyWaiter(
+      () => client.status === 'ready',
+      (fn) => {
+        client.on('ready', fn);
+        return () => client.off('ready', fn);
+      },
+    );
+    return wrapIoRedis(client as unknown as IoRedisLike, address, {
+      timeoutMs,
+      logger,
+      owned: true,
+      ready,
+    });
+  }
+  let mod: typeof import('redis');
+  try {
+    mod = await import('redis');
+  } catch (cause) {
+    throw new MissingDependencyError('redis', 'the Redis store (client: "node-redis")', { cause });
+  }
+  const socket = config.tls
+    ? {
+        host: config.host,
+        port: config.port,
+        tls: true as const,
+        servername: config.host,
+        connectTimeout: config.connectTimeout,
+        reconnectStrategy: backoff,
+      }
+    : {
+        host: config.host,
+        port: config.port,
+        connectTimeout: config.connectTimeout,
+        reconnectStrategy: backoff,
+      };
+  const client = mod.createClient({
+    socket,
+    username: config.username,
+    password: config.password,
+    database: config.db,
+    // Fail at once while disconnected instead of queueing: the caller gets StoreUnavailableError.
+    disableOfflineQueue: true,
+    // The store puts its own deadline on every call (callerFor); node-redis's default per-command
+    // timeout would add an AbortSignal.timeout per command, which costs more CPU and GC than the
+    // command itself (bench/redis-client-choice.ts).
+    commandOptions: { timeout: 0 },
+  });
+  client.on('error', onError);
+  // connect() keeps retrying through reconnectStrategy; calls wait for 'ready' within their deadline.
+  client.connect().catch(onError);
+  const ready = readyWaiter(
+    () => client.isReady,
+    (fn) => {
+      client.on('ready', fn);
+      return () => client.off('ready', fn);
+    },
+  );
+  return wrapNodeRedis(client as unknown as NodeRedisLike, address, {
+    timeoutMs,
+    logger,
+    owned: true,
+    ready,
+  });
+}
