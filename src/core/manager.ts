@@ -483,6 +483,11 @@ export function createSessionManager<Data extends SessionData = SessionData>(
       maxDataBytes: config.maxDataBytes,
     },
 
+    /** The current time by the manager's clock (epoch ms): the HTTP layer keeps time with it. */
+    now(): number {
+      return clock();
+    },
+
     /** Subscribe to an event; returns a function that unsubscribes. */
     on<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): () => void {
       return events.on(name, listener);

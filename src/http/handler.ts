@@ -168,7 +168,7 @@ export function createSessionHttp<Data extends SessionData>(
       const source = headerToken !== null ? 'bearer' : cookies.session !== null ? 'cookie' : null;
       const ip = clientIp(request.remoteAddress, request.header('x-forwarded-for'), trustProxy);
       const userAgent = request.header('user-agent') ?? null;
-      const loadedAt = Date.now();
+      const loadedAt = manager.now();
       const found = token ? await manager.validate(token, { ip, userAgent }) : null;
       const session = new RequestSession<Data>({
         manager,
