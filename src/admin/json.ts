@@ -3,7 +3,7 @@
  * stores keep epoch ms; JSON readers should not have to guess the unit).
  */
 import type { DeviceInfo, SessionRecord, TerminatedSessionRecord } from '../core/types.js';
-import { expiresAt } from '../stores/record.js';
+import { expiresAt } from '../core/record.js';
 
 export interface SessionView {
   id: string;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { createMemoryRateLimitStore, createMemoryStore } from '../stores/memory.js';
-import { applyDataPatch, expiresAt } from '../stores/record.js';
+import { applyDataPatch, expiresAt } from './record.js';
 import { ipKey, usernameKey } from './client-keys.js';
 import { durationOrOffSchema, durationSchema, MAX_TIMER_MS, parseConfig } from './config.js';
 import { parseDevice } from './device.js';
