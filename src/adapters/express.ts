@@ -4,7 +4,7 @@
  * holds back the response's first byte until the session's delta is saved and its cookies are set.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import {
   createSessionHttp,

@@ -11,7 +11,7 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from 'fastify';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import {
   createSessionHttp,

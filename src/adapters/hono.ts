@@ -4,7 +4,7 @@
  * @hono/node-server's socket, Bun's `requestIP`, or a `remoteAddress` function you pass.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import {
   createSessionHttp,

@@ -5,7 +5,7 @@
  * session that `authorize` accepts; every state-changing request needs that session's CSRF token.
  */
 import { StoreUnavailableError, TesseraError } from '../core/errors.js';
-import type { Session, SessionManager } from '../core/manager.js';
+import type { Session, SessionManager } from '../core/manager-api.js';
 import type { SessionData, SessionRecord } from '../core/types.js';
 import { ActivityHistory } from './history.js';
 import { sessionView, terminatedView } from './json.js';

@@ -5,7 +5,7 @@
  * `Request` → `Response` handler for Bun, Deno and edge runtimes.
  */
 import { ConfigError } from '../core/errors.js';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import { clientIp, type TrustProxy, trustFunction } from './client-ip.js';
 import {

@@ -4,7 +4,7 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
-import type { IssuedSession, Session, SessionManager } from '../core/manager.js';
+import type { IssuedSession, Session, SessionManager } from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
 

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { tesseraSession } from '../../src/adapters/hono.js';
-import type { SessionManager } from '../../src/core/manager.js';
+import type { SessionManager } from '../../src/core/manager-api.js';
 import type { SessionHttpOptions } from '../../src/http/handler.js';
 
 /** The one password that logs in; the tests search logs for it. */
