@@ -20,7 +20,7 @@ import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
 import type { SessionManager } from '../../src/core/manager-api.js';
 import type { SessionStore } from '../../src/core/types.js';
-import type { SessionHttpOptions } from '../../src/http/handler.js';
+import type { SessionHttpOptions } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
