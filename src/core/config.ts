@@ -36,6 +36,13 @@ function tooLong(ms: number, max: number): string | null {
     : `must be at most ${max} ms (10 years)`;
 }
 
+/** `ms` when there is no `problem`; otherwise the problem becomes the schema's issue. */
+function acceptMs(ctx: z.RefinementCtx, ms: number, problem: string | null): number {
+  if (problem === null) return ms;
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+}
+
 /**
  * A duration in ms or a string like "30m"; `allowZero` decides whether 0 is valid, `max` the
  * longest accepted (default ten years; use `MAX_TIMER_MS` for a value that drives a timer).
@@ -44,23 +51,13 @@ export function durationSchema(options: { allowZero?: boolean; max?: number } = 
   const max = options.max ?? MAX_DURATION_MS;
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
     const ms = parseDuration(value);
-    if (ms === null) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(value)} is not a duration (use milliseconds or a string like "30m", "12h", "60s")`,
-      });
-      return z.NEVER;
-    }
-    if (ms === 0 && !options.allowZero) {
-      ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
-      return z.NEVER;
-    }
-    const problem = tooLong(ms, max);
-    if (problem) {
-      ctx.addIssue({ code: 'custom', message: problem });
-      return z.NEVER;
-    }
-    return ms;
+    const problem =
+      ms === null
+        ? `${JSON.stringify(value)} is not a duration (use milliseconds or a string like "30m", "12h", "60s")`
+        : ms === 0 && !options.allowZero
+          ? 'must be greater than zero'
+          : tooLong(ms, max);
+    return acceptMs(ctx, ms ?? 0, problem);
   });
 }
 
@@ -70,19 +67,11 @@ export function durationOrOffSchema(options: { max?: number } = {}) {
   return z.union([z.number(), z.string(), z.boolean()]).transform((value, ctx): number | false => {
     if (value === false) return false;
     const ms = typeof value === 'boolean' ? null : parseDuration(value);
-    if (ms === null || ms === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(value)} is not a duration (use milliseconds, a string like "12h", or false to turn it off)`,
-      });
-      return z.NEVER;
-    }
-    const problem = tooLong(ms, max);
-    if (problem) {
-      ctx.addIssue({ code: 'custom', message: problem });
-      return z.NEVER;
-    }
-    return ms;
+    const problem =
+      ms === null || ms === 0
+        ? `${JSON.stringify(value)} is not a duration (use milliseconds, a string like "12h", or false to turn it off)`
+        : tooLong(ms, max);
+    return acceptMs(ctx, ms ?? 0, problem);
   });
 }
 

@@ -28,113 +28,58 @@ export type GuardedStore = Required<
 /** The rate-limit store methods the manager calls. */
 export type GuardedRateLimitStore = Pick<RateLimitStore, 'hit' | 'peek' | 'reset'>;
 
-/** Reports the failure, then returns it as a typed error: a `TesseraError` as is, else `StoreError`. */
-function failed(storeName: string, report: StoreFailureReport, operation: string, err: unknown) {
-  report(operation, err);
-  if (err instanceof TesseraError) return err;
-  return new StoreError(
-    storeName,
-    `${operation} failed: ${err instanceof Error ? err.message : String(err)}`,
-    { cause: err },
-  );
+type AsyncMethod = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Wraps `target[method]` (looked up at each call, so a store may swap its methods): a failure is
+ * reported, then thrown as a `TesseraError` as it is, or as a `StoreError` naming `storeName`.
+ */
+function guarded<T extends object, K extends keyof T & string>(
+  target: T,
+  method: K,
+  operation: string,
+  storeName: string,
+  report: StoreFailureReport,
+): T[K] {
+  const call = async (...args: unknown[]) => {
+    try {
+      return await Reflect.apply(target[method] as AsyncMethod, target, args);
+    } catch (err) {
+      report(operation, err);
+      if (err instanceof TesseraError) throw err;
+      throw new StoreError(
+        storeName,
+        `${operation} failed: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+  };
+  return call as T[K];
 }
 
 export function guardStore(store: SessionStore, report: StoreFailureReport): GuardedStore {
-  const fail = (operation: string, err: unknown) => failed(store.name, report, operation, err);
+  const guard = <K extends keyof GuardedStore>(method: K) =>
+    guarded(store as GuardedStore, method, method, store.name, report);
   return {
-    async create(record, options) {
-      try {
-        return await store.create(record, options);
-      } catch (err) {
-        throw fail('create', err);
-      }
-    },
-    async get(id, now, touch) {
-      try {
-        return await store.get(id, now, touch);
-      } catch (err) {
-        throw fail('get', err);
-      }
-    },
-    async patch(id, patch, now) {
-      try {
-        return await store.patch(id, patch, now);
-      } catch (err) {
-        throw fail('patch', err);
-      }
-    },
-    async destroy(id, reason, now) {
-      try {
-        return await store.destroy(id, reason, now);
-      } catch (err) {
-        throw fail('destroy', err);
-      }
-    },
-    async destroyUser(userId, options) {
-      try {
-        return await store.destroyUser(userId, options);
-      } catch (err) {
-        throw fail('destroyUser', err);
-      }
-    },
-    async regenerate(oldId, record, options) {
-      try {
-        return await store.regenerate(oldId, record, options);
-      } catch (err) {
-        throw fail('regenerate', err);
-      }
-    },
-    async listUser(userId, now) {
-      try {
-        return await store.listUser(userId, now);
-      } catch (err) {
-        throw fail('listUser', err);
-      }
-    },
-    async cleanup(now) {
-      try {
-        return await store.cleanup(now);
-      } catch (err) {
-        throw fail('cleanup', err);
-      }
-    },
-    async stats(now) {
-      try {
-        return await store.stats!(now);
-      } catch (err) {
-        throw fail('stats', err);
-      }
-    },
+    create: guard('create'),
+    get: guard('get'),
+    patch: guard('patch'),
+    destroy: guard('destroy'),
+    destroyUser: guard('destroyUser'),
+    regenerate: guard('regenerate'),
+    listUser: guard('listUser'),
+    cleanup: guard('cleanup'),
+    stats: guard('stats'),
   };
 }
 
+/** `storeName` is the session store's: failures are reported under the manager's store. */
 export function guardRateLimitStore(
   store: RateLimitStore,
   storeName: string,
   report: StoreFailureReport,
 ): GuardedRateLimitStore {
-  const fail = (operation: string, err: unknown) => failed(storeName, report, operation, err);
-  return {
-    async hit(key, windowMs, now) {
-      try {
-        return await store.hit(key, windowMs, now);
-      } catch (err) {
-        throw fail('rateLimit.hit', err);
-      }
-    },
-    async peek(key, now) {
-      try {
-        return await store.peek(key, now);
-      } catch (err) {
-        throw fail('rateLimit.peek', err);
-      }
-    },
-    async reset(key) {
-      try {
-        return await store.reset(key);
-      } catch (err) {
-        throw fail('rateLimit.reset', err);
-      }
-    },
-  };
+  const guard = <K extends keyof GuardedRateLimitStore>(method: K) =>
+    guarded(store, method, `rateLimit.${method}`, storeName, report);
+  return { hit: guard('hit'), peek: guard('peek'), reset: guard('reset') };
 }
