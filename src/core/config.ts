@@ -94,6 +94,13 @@ function urlWithProtocols(protocols: string[]) {
   );
 }
 
+/** The connection configs' defaults, declared once (the `@default` tags below say the same). */
+export const CONNECTION_DEFAULTS = {
+  redis: { host: '127.0.0.1', port: 6379, db: 0, tls: false, poolSize: 1, connectTimeout: 2000 },
+  memcached: { host: '127.0.0.1', port: 11211, poolSize: 1, timeout: 2000 },
+  sql: { table: 'tessera_sessions', poolSize: 10, timeout: 5000 },
+} as const;
+
 // ---- Redis ----------------------------------------------------------------------------------------
 
 /** How to reach Redis. Either `url`, or the separate fields; when both are given, `url` wins. */
@@ -129,6 +136,8 @@ export interface ResolvedRedisConfig {
   connectTimeout: number;
 }
 
+const REDIS = CONNECTION_DEFAULTS.redis;
+
 export const redisConfigSchema = z
   .object({
     url: urlWithProtocols(['redis:', 'rediss:']).optional(),
@@ -148,14 +157,14 @@ export const redisConfigSchema = z
   })
   .transform((c): ResolvedRedisConfig => {
     const base: ResolvedRedisConfig = {
-      host: c.host ?? '127.0.0.1',
-      port: c.port ?? 6379,
-      db: c.db ?? 0,
+      host: c.host ?? REDIS.host,
+      port: c.port ?? REDIS.port,
+      db: c.db ?? REDIS.db,
       username: c.username,
       password: c.password,
-      tls: c.tls ?? false,
-      poolSize: c.poolSize ?? 1,
-      connectTimeout: c.connectTimeout ?? 2000,
+      tls: c.tls ?? REDIS.tls,
+      poolSize: c.poolSize ?? REDIS.poolSize,
+      connectTimeout: c.connectTimeout ?? REDIS.connectTimeout,
     };
     if (!c.url) return base;
     const url = new URL(c.url);
@@ -163,7 +172,7 @@ export const redisConfigSchema = z
     return {
       ...base,
       host: url.hostname.replace(/^\[|\]$/g, '') || base.host,
-      port: url.port ? Number(url.port) : 6379,
+      port: url.port ? Number(url.port) : REDIS.port,
       db: Number.isInteger(db) && db >= 0 ? db : base.db,
       username: url.username ? decodeURIComponent(url.username) : base.username,
       password: url.password ? decodeURIComponent(url.password) : base.password,
@@ -197,9 +206,11 @@ export interface ResolvedMemcachedConfig {
   timeout: number;
 }
 
+const MEMCACHED = CONNECTION_DEFAULTS.memcached;
+
 const serverSchema = z.string().transform((value, ctx) => {
   const match = value.trim().match(/^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/);
-  const port = match?.[2] ? Number(match[2]) : 11211;
+  const port = match?.[2] ? Number(match[2]) : MEMCACHED.port;
   if (!match || port < 1 || port > 65535) {
     ctx.addIssue({
       code: 'custom',
@@ -224,9 +235,9 @@ export const memcachedConfigSchema = z
   })
   .transform(
     (c): ResolvedMemcachedConfig => ({
-      servers: c.servers ?? [{ host: c.host ?? '127.0.0.1', port: c.port ?? 11211 }],
-      poolSize: c.poolSize ?? 1,
-      timeout: c.timeout ?? 2000,
+      servers: c.servers ?? [{ host: c.host ?? MEMCACHED.host, port: c.port ?? MEMCACHED.port }],
+      poolSize: c.poolSize ?? MEMCACHED.poolSize,
+      timeout: c.timeout ?? MEMCACHED.timeout,
     }),
   );
 
@@ -283,9 +294,9 @@ export const sqlConfigSchema = z
   })
   .transform((c, ctx): ResolvedSqlConfig => {
     const common = {
-      table: c.table ?? 'tessera_sessions',
-      poolSize: c.poolSize ?? 10,
-      timeout: c.timeout ?? 5000,
+      table: c.table ?? CONNECTION_DEFAULTS.sql.table,
+      poolSize: c.poolSize ?? CONNECTION_DEFAULTS.sql.poolSize,
+      timeout: c.timeout ?? CONNECTION_DEFAULTS.sql.timeout,
     };
     if (c.url) {
       const lower = c.url.toLowerCase();

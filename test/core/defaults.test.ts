@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
+import { CONNECTION_DEFAULTS } from '../../src/core/config.js';
 import { parseDuration } from '../../src/core/duration.js';
 import { MANAGER_DEFAULTS } from '../../src/core/manager-options.js';
 import { HTTP_DEFAULTS } from '../../src/http/http-options.js';
@@ -72,5 +73,20 @@ describe('defaults are declared once', () => {
       assert.equal(documented[key], JSON.stringify(value), key);
     const express = documentedDefaults(source('adapters/express.ts'), 'ExpressSessionOptions');
     assert.equal(express.formLimit, JSON.stringify(formLimit));
+  });
+
+  it("the connection configs' @default tags match CONNECTION_DEFAULTS", () => {
+    const text = source('core/config.ts');
+    const shown = (key: string, value: string | number | boolean) =>
+      /timeout/i.test(key) ? `${value} ms` : JSON.stringify(value);
+    for (const [name, defaults] of [
+      ['RedisConfig', CONNECTION_DEFAULTS.redis],
+      ['MemcachedConfig', CONNECTION_DEFAULTS.memcached],
+      ['SqlConfig', CONNECTION_DEFAULTS.sql],
+    ] as const) {
+      const documented = documentedDefaults(text, name);
+      for (const [key, value] of Object.entries(defaults))
+        assert.equal(documented[key], shown(key, value), `${name}.${key}`);
+    }
   });
 });
