@@ -174,7 +174,7 @@ export function createDemoApp({
   });
 
   // ── Admin dashboard ──────────────────────────────────────────────────────────────────────────
-  // `tessera/admin` is a Fetch-style handler; `requireAdmin` answers first with the demo's own login
+  // `tessera-session/admin` is a Fetch-style handler; `requireAdmin` answers first with the demo's own login
   // redirect and 403 page, and the handler checks `authorize` and the CSRF token again itself.
   const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
     const user = userById(sessionOf(req).userId);

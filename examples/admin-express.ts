@@ -1,9 +1,9 @@
 // The admin dashboard mounted in an Express 5 app (run: npx tsx examples/admin-express.ts).
 import express from 'express';
-import { createSessionManager } from 'tessera';
-import { createAdminHandler, sendFetchResponse, toFetchRequest } from 'tessera/admin';
-import { sessionOf, tesseraSession } from 'tessera/express';
-import { escapeHtml } from 'tessera/http';
+import { createSessionManager } from 'tessera-session';
+import { createAdminHandler, sendFetchResponse, toFetchRequest } from 'tessera-session/admin';
+import { sessionOf, tesseraSession } from 'tessera-session/express';
+import { escapeHtml } from 'tessera-session/http';
 
 const ADMINS = new Set(['root']); // your own notion of who may administer sessions
 const manager = createSessionManager(); // the store the dashboard lists: pass { store } for Redis, SQL, …

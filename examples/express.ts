@@ -1,8 +1,8 @@
 // Minimal Express 5 app with Tessera sessions (run: npx tsx examples/express.ts).
 import express from 'express';
-import { createSessionManager } from 'tessera';
-import { sessionOf, tesseraSession } from 'tessera/express';
-import { escapeHtml } from 'tessera/http';
+import { createSessionManager } from 'tessera-session';
+import { sessionOf, tesseraSession } from 'tessera-session/express';
+import { escapeHtml } from 'tessera-session/http';
 
 const manager = createSessionManager(); // in-memory store; pass { store } for Redis, SQL, …
 const sessions = tesseraSession(manager, {

@@ -1,8 +1,8 @@
 // Minimal Fastify 5 app with Tessera sessions (run: npx tsx examples/fastify.ts).
 import Fastify from 'fastify';
-import { createSessionManager } from 'tessera';
-import { tesseraSession } from 'tessera/fastify';
-import { escapeHtml } from 'tessera/http';
+import { createSessionManager } from 'tessera-session';
+import { tesseraSession } from 'tessera-session/fastify';
+import { escapeHtml } from 'tessera-session/http';
 
 const manager = createSessionManager(); // in-memory store; pass { store } for Redis, SQL, …
 const app = Fastify();

@@ -1,9 +1,9 @@
 // Minimal Hono 4 app with Tessera sessions on Node (run: npx tsx examples/hono.ts).
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createSessionManager } from 'tessera';
-import { tesseraSession } from 'tessera/hono';
-import { escapeHtml } from 'tessera/http';
+import { createSessionManager } from 'tessera-session';
+import { tesseraSession } from 'tessera-session/hono';
+import { escapeHtml } from 'tessera-session/http';
 
 const manager = createSessionManager(); // in-memory store; pass { store } for Redis, SQL, …
 const app = new Hono();

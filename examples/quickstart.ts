@@ -1,4 +1,4 @@
-import { createSessionManager } from 'tessera';
+import { createSessionManager } from 'tessera-session';
 
 const sessions = createSessionManager({ idleTimeout: '30m', maxSessionsPerUser: 5 });
 

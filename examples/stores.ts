@@ -1,7 +1,7 @@
-import { createSessionManager } from 'tessera';
-import { createHybridStore } from 'tessera/hybrid';
-import { createRedisStore } from 'tessera/redis';
-import { createSqlStore } from 'tessera/sql';
+import { createSessionManager } from 'tessera-session';
+import { createHybridStore } from 'tessera-session/hybrid';
+import { createRedisStore } from 'tessera-session/redis';
+import { createSqlStore } from 'tessera-session/sql';
 
 // Redis alone: fastest, one round trip per operation.
 const redis = createRedisStore({

@@ -1,7 +1,7 @@
 /**
  * Tessera: secure server-side session management. The root entry holds the core (manager,
  * contracts, config, errors) and the default memory store; backends and adapters are subpath
- * exports (`tessera/redis`, `tessera/express`, …) so their client libraries stay optional.
+ * exports (`tessera-session/redis`, `tessera-session/express`, …) so their client libraries stay optional.
  */
 export * from './core/client-keys.js';
 export * from './core/config.js';

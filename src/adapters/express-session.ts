@@ -1,5 +1,5 @@
 /**
- * `tessera/express-session`: an express-session `Store` over any Tessera `SessionStore`, so an
+ * `tessera-session/express-session`: an express-session `Store` over any Tessera `SessionStore`, so an
  * existing express-session app switches to Redis, SQL, Memcached, … without other changes. The
  * express-session id is hashed (SHA-256) into the record id, as Tessera does with its own tokens,
  * so a copy of the store cannot be replayed as cookies; the session object is the record's data.

@@ -1,5 +1,5 @@
 /**
- * `tessera/express`: the Express 5 (and 4) middleware. It loads `req.session`, checks CSRF on
+ * `tessera-session/express`: the Express 5 (and 4) middleware. It loads `req.session`, checks CSRF on
  * unsafe methods (reading a urlencoded `_csrf` field itself when no body parser ran first), and
  * holds back the response's first byte until the session's delta is saved and its cookies are set.
  * Express cannot type `req.session` per app (and express-session already claims that property's

@@ -1,5 +1,5 @@
 /**
- * `tessera/fastify`: a Fastify 5 plugin. It decorates `request.session`, typed with the data type
+ * `tessera-session/fastify`: a Fastify 5 plugin. It decorates `request.session`, typed with the data type
  * the application declares in `SessionTypes` (Fastify types decorations by declaration merging),
  * checks CSRF in `preHandler` (after body parsing, so a urlencoded `_csrf` field is seen; it adds
  * a urlencoded parser when none exists), saves the delta in `onSend` and answers Tessera's typed

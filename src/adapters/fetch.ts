@@ -1,6 +1,6 @@
 /**
  * The Web Fetch adapter: a `Request` → `Response` handler with a session, for Bun, Deno, Workers
- * and any runtime that speaks Web `Request`/`Response`. Exported from `tessera/http`.
+ * and any runtime that speaks Web `Request`/`Response`. Exported from `tessera-session/http`.
  */
 import type { SessionData } from '../core/types.js';
 import type { HttpRequestLike, SessionHttp } from '../http/handler.js';

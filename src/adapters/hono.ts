@@ -1,5 +1,5 @@
 /**
- * `tessera/hono`: Hono 4 middleware. The middleware's type carries `TesseraVariables<Data>`, so in
+ * `tessera-session/hono`: Hono 4 middleware. The middleware's type carries `TesseraVariables<Data>`, so in
  * an app built as `new Hono<{ Variables: TesseraVariables<MyData> }>()` (or chained after
  * `.use(tesseraSession(manager))`) `c.get('session')` is `RequestSession<MyData>`; elsewhere it is
  * typed through `ContextVariableMap` with the data type declared in `SessionTypes`.

@@ -1,5 +1,5 @@
 /**
- * `tessera/admin`: the admin dashboard as one Fetch-style handler, `(request, { session }) =>
+ * `tessera-session/admin`: the admin dashboard as one Fetch-style handler, `(request, { session }) =>
  * Response`, mounted through any adapter. It serves server-rendered pages (overview, sessions,
  * audit trail) and the JSON API behind them under `<basePath>/api/…`. Every request needs a live
  * session that `authorize` accepts; every state-changing request needs that session's CSRF token.

@@ -173,7 +173,7 @@ export interface StoreCapabilities {
 
 /**
  * The store contract. Every backend implements it and passes `testSessionStore` from
- * `tessera/testing`. All times are epoch ms and are supplied by the caller (`now`), so an injected
+ * `tessera-session/testing`. All times are epoch ms and are supplied by the caller (`now`), so an injected
  * clock works everywhere; native TTLs are derived relative to `now`.
  *
  * Guarantees (see docs/design.md): atomic limit, no lost updates, termination is final, expired is

@@ -3,7 +3,7 @@
  * carry a type parameter: Fastify's `request.session`, Express's `sessionOf(req)` and
  * `SessionRequest`, and Hono's `c.get('session')` in an app not typed through `Variables`.
  *
- *   declare module 'tessera/http' {
+ *   declare module 'tessera-session/http' {
  *     interface SessionTypes {
  *       data: { cart: string[]; theme?: 'dark' | 'light' };
  *     }

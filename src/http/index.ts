@@ -1,5 +1,5 @@
 /**
- * `tessera/http`: framework-neutral request handling over header strings and Web Request/Response,
+ * `tessera-session/http`: framework-neutral request handling over header strings and Web Request/Response,
  * the base of the Express, Fastify and Hono adapters.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The fallback store (`tessera/fallback`): serves from a secondary store while the primary is
+ * The fallback store (`tessera-session/fallback`): serves from a secondary store while the primary is
  * unreachable, and returns to the primary once a background probe finds it healthy again. It keeps
  * the app up through a cache outage; it does not copy sessions between stores (the hybrid store is
  * the choice when no session may be lost).

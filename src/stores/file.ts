@@ -1,5 +1,5 @@
 /**
- * The file store (`tessera/file`): one JSON file per session in a folder, named by the session id
+ * The file store (`tessera-session/file`): one JSON file per session in a folder, named by the session id
  * (64 hex characters, checked: never a path built from input), written atomically (a temporary
  * file, then rename), and a per-user index file so listing a user reads only that user's sessions.
  *

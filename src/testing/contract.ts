@@ -4,7 +4,7 @@
  * `test`, …); assertions use node:assert, so a failure is an AssertionError in any runner.
  *
  *   import { it } from 'vitest';
- *   import { testSessionStore } from 'tessera/testing';
+ *   import { testSessionStore } from 'tessera-session/testing';
  *   testSessionStore(it, () => createMyStore(), { unreachable: () => createMyStore({ port: 1 }) });
  */
 import assert from 'node:assert/strict';

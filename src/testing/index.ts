@@ -1,5 +1,5 @@
 /**
- * `tessera/testing`: the store contract suite and record fixtures, for Tessera's own stores and
+ * `tessera-session/testing`: the store contract suite and record fixtures, for Tessera's own stores and
  * for third-party stores in other packages.
  */
 export * from './contract.js';

@@ -15,10 +15,10 @@ const root = resolve(import.meta.dirname, '../..');
 const out = join(root, 'test-output', `examples-${process.pid}`);
 const ENTRY: Record<string, string> = {
   tessera: 'src/index.ts',
-  'tessera/express': 'src/adapters/express.ts',
-  'tessera/fastify': 'src/adapters/fastify.ts',
-  'tessera/hono': 'src/adapters/hono.ts',
-  'tessera/http': 'src/http/index.ts',
+  'tessera-session/express': 'src/adapters/express.ts',
+  'tessera-session/fastify': 'src/adapters/fastify.ts',
+  'tessera-session/hono': 'src/adapters/hono.ts',
+  'tessera-session/http': 'src/http/index.ts',
 };
 const children: ChildProcess[] = [];
 afterAll(() => {

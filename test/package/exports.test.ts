@@ -1,7 +1,7 @@
 /**
  * The published shape: every `exports` entry of package.json resolves to built JavaScript with
  * type declarations, and a store in another package can run the contract suite from
- * `tessera/testing` with its own test runner (node:test here, to show it is runner-agnostic).
+ * `tessera-session/testing` with its own test runner (node:test here, to show it is runner-agnostic).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -74,14 +74,14 @@ describe('package exports', () => {
     assert.equal(out.trim(), 'ok');
   });
 
-  it('a store in another package runs the contract suite from tessera/testing under node:test', () => {
+  it('a store in another package runs the contract suite from tessera-session/testing under node:test', () => {
     const file = join(consumer, 'store.test.mjs');
     writeFileSync(
       file,
       [
         "import { test } from 'node:test';",
-        "import { createMemoryStore } from 'tessera';",
-        "import { testSessionStore } from 'tessera/testing';",
+        "import { createMemoryStore } from 'tessera-session';",
+        "import { testSessionStore } from 'tessera-session/testing';",
         'testSessionStore(test, () => createMemoryStore());',
       ].join('\n'),
     );

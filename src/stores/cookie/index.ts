@@ -1,5 +1,5 @@
 /**
- * The encrypted cookie store (`tessera/cookie`): client-side sessions. The whole session record
+ * The encrypted cookie store (`tessera-session/cookie`): client-side sessions. The whole session record
  * lives in the client's cookies, sealed with AES-256-GCM (see ./seal.ts), split across numbered
  * cookies when it outgrows one, and refused with `CookieTooLargeError` past `maxChunks` instead of
  * being silently truncated. Anything that does not unseal whole (tampered, truncated, re-ordered,

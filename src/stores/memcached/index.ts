@@ -1,5 +1,5 @@
 /**
- * The Memcached store (`tessera/memcached`): one item per session (its JSON record), a per-user
+ * The Memcached store (`tessera-session/memcached`): one item per session (its JSON record), a per-user
  * index item (the user's session ids) kept exact with compare-and-swap retries, and expiry buckets
  * (ids appended to one item per minute of expiry) so cleanup reads only the buckets that can hold
  * expired sessions. Every read-modify-write (touch, patch, destroy, the index) is a `gets` + `cas`

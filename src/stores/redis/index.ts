@@ -1,5 +1,5 @@
 /**
- * The Redis store (`tessera/redis`): sessions in Redis hashes with a per-user index, an expiry
+ * The Redis store (`tessera-session/redis`): sessions in Redis hashes with a per-user index, an expiry
  * index and an activity index, each operation one Lua script (one round trip, atomic). Works on
  * standalone Redis, Cluster and Sentinel, with a client it creates from a `RedisConfig` or one the
  * caller already holds (node-redis or ioredis). Also a fixed-window `RateLimitStore`.
