@@ -16,7 +16,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type { SessionManager } from '../src/core/manager.js';
+import type { SessionManager } from '../src/core/manager-api.js';
 import type { SessionStore } from '../src/core/types.js';
 
 /**
@@ -25,8 +25,7 @@ import type { SessionStore } from '../src/core/types.js';
  */
 const LIB = process.env.BENCH_LIB ? pathToFileURL(`${process.env.BENCH_LIB}/`).href : '../src/';
 const lib = <T>(path: string): Promise<T> => import(`${LIB}${path}`) as Promise<T>;
-const { createSessionManager } =
-  await lib<typeof import('../src/core/manager.js')>('core/manager.js');
+const { createSessionManager } = await lib<typeof import('../src/index.js')>('index.js');
 const { createMemoryStore } =
   await lib<typeof import('../src/stores/memory.js')>('stores/memory.js');
 const { createRedisStore } =

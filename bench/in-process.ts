@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSessionManager, type SessionManager } from '../src/core/manager.js';
+import type { SessionManager } from '../src/core/manager-api.js';
 import type { SessionStore } from '../src/core/types.js';
+import { createSessionManager } from '../src/index.js';
 import { createMemoryStore } from '../src/stores/memory.js';
 import { createRedisStore } from '../src/stores/redis/index.js';
 import { createSqlStore } from '../src/stores/sql/index.js';

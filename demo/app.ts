@@ -11,7 +11,7 @@ import {
   sendFetchResponse,
   toFetchRequest,
 } from '../src/admin/index.js';
-import type { SessionManager } from '../src/core/manager.js';
+import type { SessionManager } from '../src/core/manager-api.js';
 import { retryAfterSeconds } from '../src/http/responses.js';
 import { checkPassword, type DemoUser, userById } from './users.js';
 import { devicesPage, homePage, type Layout, loginPage, messagePage } from './views.js';

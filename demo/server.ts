@@ -7,10 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, type EnvConfig } from '../src/core/config.js';
+import { configFromEnv, type EnvConfig } from '../src/core/env-config.js';
 import type { Logger } from '../src/core/logger.js';
-import { createSessionManager } from '../src/core/manager.js';
 import type { RateLimitStore, SessionStore } from '../src/core/types.js';
+import { createSessionManager } from '../src/index.js';
 import { createSqlStore } from '../src/stores/sql/index.js';
 import { createDemoApp, type DemoData } from './app.js';
 

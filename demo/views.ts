@@ -2,7 +2,7 @@
  * The demo's pages: plain server-rendered HTML with inline CSS, usable without JavaScript.
  * Every value from a session or a request goes through `escapeHtml`.
  */
-import type { SessionSummary } from '../src/core/manager.js';
+import type { SessionSummary } from '../src/core/manager-api.js';
 import { escapeHtml as e } from '../src/http/responses.js';
 import { DEMO_CREDENTIALS, type DemoUser } from './users.js';
 

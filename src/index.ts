@@ -7,10 +7,19 @@ export * from './core/client-keys.js';
 export * from './core/config.js';
 export * from './core/device.js';
 export * from './core/duration.js';
+export * from './core/env-config.js';
 export * from './core/errors.js';
 export * from './core/events.js';
 export * from './core/logger.js';
-export * from './core/manager.js';
+export { createSessionManagerWith, type DefaultStores, summarize } from './core/manager.js';
+export * from './core/manager-api.js';
+export {
+  type IpChangePolicy,
+  MANAGER_DEFAULTS,
+  type RateLimitOptions,
+  type SessionManagerOptions,
+} from './core/manager-options.js';
 export * from './core/tokens.js';
 export * from './core/types.js';
+export { createSessionManager } from './default-manager.js';
 export * from './stores/memory.js';

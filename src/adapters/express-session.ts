@@ -6,7 +6,7 @@
  */
 import session from 'express-session';
 import { parseDevice } from '../core/device.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, NotSupportedError } from '../core/errors.js';
 import { sessionIdFor } from '../core/tokens.js';
 import type { JsonValue, SessionRecord, SessionStore } from '../core/types.js';
 
@@ -150,8 +150,9 @@ export class TesseraStore extends session.Store {
 
   async #list(offset: number, limit: number) {
     if (!this.store.list || !this.store.capabilities.listAll)
-      throw new Error(
-        `[tessera] the ${this.store.name} store cannot list all sessions: all(), length() and clear() need a store with capabilities.listAll`,
+      throw new NotSupportedError(
+        this.store.name,
+        'cannot list all sessions: all(), length() and clear() need a store with capabilities.listAll',
       );
     return this.store.list({ offset, limit }, this.#clock());
   }

@@ -2,19 +2,21 @@
  * `tessera-session/express`: the Express 5 (and 4) middleware. It loads `req.session`, checks CSRF on
  * unsafe methods (reading a urlencoded `_csrf` field itself when no body parser ran first), and
  * holds back the response's first byte until the session's delta is saved and its cookies are set.
+ * Express cannot type `req.session` per app (and express-session already claims that property's
+ * type), so routes reach it typed through the middleware's `sessionOf(req)`, the `SessionRequest`
+ * type, or `sessionOf(req)` with the data type declared in `SessionTypes`.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import type { SessionManager } from '../core/manager.js';
+import { ConfigError, NoSessionMiddlewareError } from '../core/errors.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
-import {
-  createSessionHttp,
-  type HttpRequestLike,
-  type SessionHttp,
-  type SessionHttpOptions,
-} from '../http/handler.js';
+import type { AppSessionData } from '../http/app-data.js';
+import { createSessionHttp, type HttpRequestLike, type SessionHttp } from '../http/handler.js';
+import { HTTP_DEFAULTS, type SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
+export type { AppSessionData, SessionTypes } from '../http/app-data.js';
 export type { LoginResult, RequestSession } from '../http/session.js';
 
 export interface ExpressSessionOptions extends SessionHttpOptions {
@@ -27,19 +29,20 @@ export interface ExpressSessionOptions extends SessionHttpOptions {
 }
 
 /** `req` with the session, for handlers that want it typed: `(req: SessionRequest<MyData>, res)`. */
-export type SessionRequest<Data extends SessionData = SessionData> = Request & {
+export type SessionRequest<Data extends SessionData = AppSessionData> = Request & {
   session: RequestSession<Data>;
 };
 
-/** The session of a request that went through the middleware. */
-export function sessionOf<Data extends SessionData = SessionData>(
+/**
+ * The session of a request that went through the middleware, typed with the data type declared in
+ * `SessionTypes` (or the one given). Throws `NoSessionMiddlewareError` when the middleware did not
+ * run before this route.
+ */
+export function sessionOf<Data extends SessionData = AppSessionData>(
   req: Request,
 ): RequestSession<Data> {
   const session = (req as unknown as { session?: RequestSession<Data> }).session;
-  if (!session)
-    throw new Error(
-      '[tessera] no session on this request: mount tesseraSession() before this route',
-    );
+  if (!session) throw new NoSessionMiddlewareError('tesseraSession()');
   return session;
 }
 
@@ -128,10 +131,15 @@ function holdResponse(res: Response, commit: () => Promise<ErrorAnswer | null>):
   res.end = hold('end', () => res) as typeof res.end;
 }
 
-export type TesseraExpressMiddleware = RequestHandler & {
-  /** Error middleware that answers a store failure with 503: mount it after your routes. */
+export type TesseraExpressMiddleware<Data extends SessionData = SessionData> = RequestHandler & {
+  /**
+   * Error middleware that answers Tessera's typed errors (a store failure with 503, a thrown
+   * `RateLimitedError` with 429, `CsrfError` with 403): mount it after your routes.
+   */
   errors: ErrorRequestHandler;
-  http: SessionHttp;
+  http: SessionHttp<Data>;
+  /** The session of a request, typed with the manager's data type. */
+  sessionOf(req: Request): RequestSession<Data>;
 };
 
 /**
@@ -141,25 +149,20 @@ export type TesseraExpressMiddleware = RequestHandler & {
 export function tesseraSession<Data extends SessionData = SessionData>(
   manager: SessionManager<Data>,
   options: ExpressSessionOptions = {},
-): TesseraExpressMiddleware {
+): TesseraExpressMiddleware<Data> {
   const http = createSessionHttp(manager, options);
-  const formLimit = options.formLimit ?? 102_400;
+  const formLimit = options.formLimit ?? HTTP_DEFAULTS.formLimit;
+  if (!Number.isInteger(formLimit) || formLimit < 1)
+    throw new ConfigError('formLimit', 'must be a whole number of bytes, at least 1');
 
   const middleware = async (req: Request, res: Response, next: NextFunction) => {
     const request = requestLike(req);
     let session: RequestSession<Data>;
     try {
       session = await http.load(request);
-    } catch (err) {
-      const answer = http.answerError(err, request);
-      if (answer) return send(res, answer);
-      return next(err);
-    }
-    (req as unknown as { session: RequestSession<Data> }).session = session;
-
-    if (http.needsCsrf(request, session)) {
-      let submitted = http.csrfFromHeader(request);
-      if (submitted === undefined && http.hasFormBody(request)) {
+      (req as unknown as { session: RequestSession<Data> }).session = session;
+      await http.checkCsrf(request, session, async (field) => {
+        if (!http.hasFormBody(request)) return undefined;
         let body = req.body as Record<string, unknown> | undefined;
         if (
           body === undefined &&
@@ -168,11 +171,12 @@ export function tesseraSession<Data extends SessionData = SessionData>(
           const form = await readForm(req, formLimit);
           if (form) req.body = body = form;
         }
-        const field = body?.[http.csrfField];
-        submitted = typeof field === 'string' ? field : undefined;
-      }
-      if (!session.verifyCsrf(submitted))
-        return send(res, http.answer('csrf', request.header('accept')));
+        return body?.[field];
+      });
+    } catch (err) {
+      const answer = http.answerError(err, request);
+      if (answer) return send(res, answer);
+      return next(err);
     }
 
     holdResponse(res, async () => {
@@ -198,6 +202,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
 
   return Object.assign(middleware as RequestHandler, {
     errors,
-    http: http as unknown as SessionHttp,
+    http,
+    sessionOf: (req: Request) => sessionOf<Data>(req),
   });
 }

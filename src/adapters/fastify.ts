@@ -1,8 +1,9 @@
 /**
- * `tessera-session/fastify`: a Fastify 5 plugin. It decorates `request.session` (typed), checks CSRF in
- * `preHandler` (after body parsing, so a urlencoded `_csrf` field is seen; it adds a urlencoded
- * parser when none exists), saves the delta in `onSend` and answers store failures with 503.
- * A route opts out of CSRF with `config: { csrf: false }`.
+ * `tessera-session/fastify`: a Fastify 5 plugin. It decorates `request.session`, typed with the data type
+ * the application declares in `SessionTypes` (Fastify types decorations by declaration merging),
+ * checks CSRF in `preHandler` (after body parsing, so a urlencoded `_csrf` field is seen; it adds
+ * a urlencoded parser when none exists), saves the delta in `onSend` and answers Tessera's typed
+ * errors (store failures with 503). A route opts out of CSRF with `config: { csrf: false }`.
  */
 import type {
   FastifyError,
@@ -11,22 +12,24 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from 'fastify';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
-import {
-  createSessionHttp,
-  type HttpRequestLike,
-  type SessionHttpOptions,
-} from '../http/handler.js';
+import type { AppSessionData } from '../http/app-data.js';
+import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
+import { HTTP_DEFAULTS, type SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
+export type { AppSessionData, SessionTypes } from '../http/app-data.js';
 export type { LoginResult, RequestSession } from '../http/session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The Tessera session of this request (set by the `tesseraSession` plugin). */
-    session: RequestSession;
+    /**
+     * The Tessera session of this request (set by the `tesseraSession` plugin), typed with the
+     * data type declared in `SessionTypes`.
+     */
+    session: RequestSession<AppSessionData>;
   }
   interface FastifyContextConfig {
     /** `false`: this route needs no CSRF token even for unsafe methods. @default true */
@@ -68,14 +71,16 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   options,
 ) => {
   const { manager, errorHandler = true, ...httpOptions } = options;
-  const http = createSessionHttp(manager, httpOptions);
+  // The manager's data type is the one the application declared in SessionTypes (its promise).
+  const http = createSessionHttp(manager as SessionManager<AppSessionData>, httpOptions);
   const requests = new WeakMap<FastifyRequest, HttpRequestLike>();
 
-  fastify.decorateRequest('session', null as unknown as RequestSession);
+  // A null placeholder (Fastify's advice for reference types); onRequest sets every request's own.
+  fastify.decorateRequest('session', null as unknown as FastifyRequest['session']);
   if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) {
     fastify.addContentTypeParser(
       'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: 102_400 },
+      { parseAs: 'string', bodyLimit: HTTP_DEFAULTS.formLimit },
       (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
   }
@@ -84,7 +89,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
     const req = requestLike(request);
     requests.set(request, req);
     try {
-      request.session = (await http.load(req)) as RequestSession;
+      request.session = await http.load(req);
     } catch (err) {
       const answer = http.answerError(err, req);
       if (!answer) throw err;
@@ -94,15 +99,18 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
 
   fastify.addHook('preHandler', async (request, reply) => {
     const req = requests.get(request)!;
-    const session = request.session;
-    if (request.routeOptions.config.csrf === false || !http.needsCsrf(req, session)) return;
-    let submitted = http.csrfFromHeader(req);
-    if (submitted === undefined) {
-      const field = (request.body as Record<string, unknown> | undefined)?.[http.csrfField];
-      submitted = typeof field === 'string' ? field : undefined;
+    if (request.routeOptions.config.csrf === false) return;
+    try {
+      await http.checkCsrf(
+        req,
+        request.session,
+        (field) => (request.body as Record<string, unknown> | undefined)?.[field],
+      );
+    } catch (err) {
+      const answer = http.answerError(err, req);
+      if (!answer) throw err;
+      return send(reply, answer);
     }
-    if (!session.verifyCsrf(submitted))
-      return send(reply, http.answer('csrf', req.header('accept')));
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {

@@ -1,25 +1,33 @@
 /**
- * `tessera-session/hono`: Hono 4 middleware. `c.get('session')` is typed through `ContextVariableMap`.
+ * `tessera-session/hono`: Hono 4 middleware. The middleware's type carries `TesseraVariables<Data>`, so in
+ * an app built as `new Hono<{ Variables: TesseraVariables<MyData> }>()` (or chained after
+ * `.use(tesseraSession(manager))`) `c.get('session')` is `RequestSession<MyData>`; elsewhere it is
+ * typed through `ContextVariableMap` with the data type declared in `SessionTypes`.
  * Runs wherever Hono runs: the core works on the Web `Request`; the client address comes from
  * @hono/node-server's socket, Bun's `requestIP`, or a `remoteAddress` function you pass.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
-import {
-  createSessionHttp,
-  type HttpRequestLike,
-  type SessionHttpOptions,
-} from '../http/handler.js';
+import type { AppSessionData } from '../http/app-data.js';
+import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
+import type { SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
+export type { AppSessionData, SessionTypes } from '../http/app-data.js';
 export type { LoginResult, RequestSession } from '../http/session.js';
+
+/** The context variables the middleware sets: `Hono<{ Variables: TesseraVariables<MyData> }>`. */
+export type TesseraVariables<Data extends SessionData = SessionData> = {
+  /** The Tessera session of this request (set by `tesseraSession()`). */
+  session: RequestSession<Data>;
+};
 
 declare module 'hono' {
   interface ContextVariableMap {
     /** The Tessera session of this request (set by `tesseraSession()`). */
-    session: RequestSession;
+    session: RequestSession<AppSessionData>;
   }
 }
 
@@ -52,7 +60,7 @@ function toResponse(answer: ErrorAnswer): Response {
 export function tesseraSession<Data extends SessionData = SessionData>(
   manager: SessionManager<Data>,
   options: HonoSessionOptions = {},
-): MiddlewareHandler {
+): MiddlewareHandler<{ Variables: TesseraVariables<Data> }> {
   const { remoteAddress = defaultRemoteAddress, ...httpOptions } = options;
   const http = createSessionHttp(manager, httpOptions);
 
@@ -66,23 +74,17 @@ export function tesseraSession<Data extends SessionData = SessionData>(
     let session: RequestSession<Data>;
     try {
       session = await http.load(req);
+      c.set('session', session);
+      await http.checkCsrf(req, session, async (field) => {
+        if (!http.hasFormBody(req)) return undefined;
+        // parseBody caches the parsed form, so the route can still read it.
+        const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+        return body[field];
+      });
     } catch (err) {
       const answer = http.answerError(err, req);
       if (answer) return toResponse(answer);
       throw err;
-    }
-    c.set('session', session as unknown as RequestSession);
-
-    if (http.needsCsrf(req, session)) {
-      let submitted = http.csrfFromHeader(req);
-      if (submitted === undefined && http.hasFormBody(req)) {
-        // parseBody caches the parsed form, so the route can still read it.
-        const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-        const field = body[http.csrfField];
-        submitted = typeof field === 'string' ? field : undefined;
-      }
-      if (!session.verifyCsrf(submitted))
-        return toResponse(http.answer('csrf', req.header('accept')));
     }
 
     await next();

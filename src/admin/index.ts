@@ -4,8 +4,8 @@
  * audit trail) and the JSON API behind them under `<basePath>/api/…`. Every request needs a live
  * session that `authorize` accepts; every state-changing request needs that session's CSRF token.
  */
-import { StoreUnavailableError, TesseraError } from '../core/errors.js';
-import type { Session, SessionManager } from '../core/manager.js';
+import { ConfigError, StoreUnavailableError, TesseraError } from '../core/errors.js';
+import type { Session, SessionManager } from '../core/manager-api.js';
 import type { SessionData, SessionRecord } from '../core/types.js';
 import { ActivityHistory } from './history.js';
 import { sessionView, terminatedView } from './json.js';
@@ -96,7 +96,10 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
 ): AdminHandler {
   const manager = options.manager as SessionManager<Data>;
   if (typeof options.authorize !== 'function')
-    throw new TypeError('[tessera] createAdminHandler needs an authorize(session) function');
+    throw new ConfigError(
+      'authorize',
+      'is required: a function (session) => boolean deciding who may open the dashboard',
+    );
   const basePath = (options.basePath ?? '/admin').replace(/\/+$/, '');
   const pageSize = options.pageSize ?? 25;
   const window = options.historyWindow ?? 6 * 3_600_000;

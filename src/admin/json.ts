@@ -2,8 +2,9 @@
  * The dashboard's JSON shapes: sessions without their data or CSRF token, times as ISO 8601 (the
  * stores keep epoch ms; JSON readers should not have to guess the unit).
  */
+
+import { expiresAt } from '../core/record.js';
 import type { DeviceInfo, SessionRecord, TerminatedSessionRecord } from '../core/types.js';
-import { expiresAt } from '../stores/record.js';
 
 export interface SessionView {
   id: string;

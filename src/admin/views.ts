@@ -2,7 +2,7 @@
  * The dashboard's HTML: plain server-rendered pages with inline CSS and forms, no script (so a
  * strict CSP works). Every value from a session (user id, IP, user agent) is escaped here.
  */
-import type { ManagerCounters } from '../core/manager.js';
+import type { ManagerCounters } from '../core/manager-api.js';
 import type { HealthReport, StoreCapabilities, StoreStats } from '../core/types.js';
 import { escapeHtml as h } from '../http/responses.js';
 import { activityChart, barChart } from './charts.js';

@@ -4,15 +4,9 @@
  * with `--config`. Both end as an `EnvConfig` and the store options the factory needs.
  */
 import { readFileSync } from 'node:fs';
-import {
-  configFromEnv,
-  type EnvConfig,
-  resolveMemcachedConfig,
-  resolveRedisConfig,
-  resolveSqlConfig,
-  storageKind,
-} from '../core/config.js';
+import { resolveMemcachedConfig, resolveRedisConfig, resolveSqlConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
+import { configFromEnv, type EnvConfig, storageKind } from '../core/env-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type StoreFromConfigOptions, storeOptionsFromEnv } from '../stores/from-config.js';
 

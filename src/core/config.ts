@@ -1,7 +1,8 @@
 /**
  * Configuration schemas, checked when an object is built: a bad value throws a `ConfigError` naming
  * the field and what is wrong with it. Backend connection configs (`RedisConfig`,
- * `MemcachedConfig`, `SqlConfig`) live here so `configFromEnv()` and every store read them alike.
+ * `MemcachedConfig`, `SqlConfig`) live here so `configFromEnv()` (env-config.ts) and every store
+ * read them alike.
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -35,6 +36,13 @@ function tooLong(ms: number, max: number): string | null {
     : `must be at most ${max} ms (10 years)`;
 }
 
+/** `ms` when there is no `problem`; otherwise the problem becomes the schema's issue. */
+function acceptMs(ctx: z.RefinementCtx, ms: number, problem: string | null): number {
+  if (problem === null) return ms;
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+}
+
 /**
  * A duration in ms or a string like "30m"; `allowZero` decides whether 0 is valid, `max` the
  * longest accepted (default ten years; use `MAX_TIMER_MS` for a value that drives a timer).
@@ -43,23 +51,13 @@ export function durationSchema(options: { allowZero?: boolean; max?: number } = 
   const max = options.max ?? MAX_DURATION_MS;
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
     const ms = parseDuration(value);
-    if (ms === null) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(value)} is not a duration (use milliseconds or a string like "30m", "12h", "60s")`,
-      });
-      return z.NEVER;
-    }
-    if (ms === 0 && !options.allowZero) {
-      ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
-      return z.NEVER;
-    }
-    const problem = tooLong(ms, max);
-    if (problem) {
-      ctx.addIssue({ code: 'custom', message: problem });
-      return z.NEVER;
-    }
-    return ms;
+    const problem =
+      ms === null
+        ? `${JSON.stringify(value)} is not a duration (use milliseconds or a string like "30m", "12h", "60s")`
+        : ms === 0 && !options.allowZero
+          ? 'must be greater than zero'
+          : tooLong(ms, max);
+    return acceptMs(ctx, ms ?? 0, problem);
   });
 }
 
@@ -69,19 +67,11 @@ export function durationOrOffSchema(options: { max?: number } = {}) {
   return z.union([z.number(), z.string(), z.boolean()]).transform((value, ctx): number | false => {
     if (value === false) return false;
     const ms = typeof value === 'boolean' ? null : parseDuration(value);
-    if (ms === null || ms === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(value)} is not a duration (use milliseconds, a string like "12h", or false to turn it off)`,
-      });
-      return z.NEVER;
-    }
-    const problem = tooLong(ms, max);
-    if (problem) {
-      ctx.addIssue({ code: 'custom', message: problem });
-      return z.NEVER;
-    }
-    return ms;
+    const problem =
+      ms === null || ms === 0
+        ? `${JSON.stringify(value)} is not a duration (use milliseconds, a string like "12h", or false to turn it off)`
+        : tooLong(ms, max);
+    return acceptMs(ctx, ms ?? 0, problem);
   });
 }
 
@@ -103,6 +93,13 @@ function urlWithProtocols(protocols: string[]) {
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 }
+
+/** The connection configs' defaults, declared once (the `@default` tags below say the same). */
+export const CONNECTION_DEFAULTS = {
+  redis: { host: '127.0.0.1', port: 6379, db: 0, tls: false, poolSize: 1, connectTimeout: 2000 },
+  memcached: { host: '127.0.0.1', port: 11211, poolSize: 1, timeout: 2000 },
+  sql: { table: 'tessera_sessions', poolSize: 10, timeout: 5000 },
+} as const;
 
 // ---- Redis ----------------------------------------------------------------------------------------
 
@@ -139,6 +136,8 @@ export interface ResolvedRedisConfig {
   connectTimeout: number;
 }
 
+const REDIS = CONNECTION_DEFAULTS.redis;
+
 export const redisConfigSchema = z
   .object({
     url: urlWithProtocols(['redis:', 'rediss:']).optional(),
@@ -158,14 +157,14 @@ export const redisConfigSchema = z
   })
   .transform((c): ResolvedRedisConfig => {
     const base: ResolvedRedisConfig = {
-      host: c.host ?? '127.0.0.1',
-      port: c.port ?? 6379,
-      db: c.db ?? 0,
+      host: c.host ?? REDIS.host,
+      port: c.port ?? REDIS.port,
+      db: c.db ?? REDIS.db,
       username: c.username,
       password: c.password,
-      tls: c.tls ?? false,
-      poolSize: c.poolSize ?? 1,
-      connectTimeout: c.connectTimeout ?? 2000,
+      tls: c.tls ?? REDIS.tls,
+      poolSize: c.poolSize ?? REDIS.poolSize,
+      connectTimeout: c.connectTimeout ?? REDIS.connectTimeout,
     };
     if (!c.url) return base;
     const url = new URL(c.url);
@@ -173,7 +172,7 @@ export const redisConfigSchema = z
     return {
       ...base,
       host: url.hostname.replace(/^\[|\]$/g, '') || base.host,
-      port: url.port ? Number(url.port) : 6379,
+      port: url.port ? Number(url.port) : REDIS.port,
       db: Number.isInteger(db) && db >= 0 ? db : base.db,
       username: url.username ? decodeURIComponent(url.username) : base.username,
       password: url.password ? decodeURIComponent(url.password) : base.password,
@@ -207,9 +206,11 @@ export interface ResolvedMemcachedConfig {
   timeout: number;
 }
 
+const MEMCACHED = CONNECTION_DEFAULTS.memcached;
+
 const serverSchema = z.string().transform((value, ctx) => {
   const match = value.trim().match(/^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/);
-  const port = match?.[2] ? Number(match[2]) : 11211;
+  const port = match?.[2] ? Number(match[2]) : MEMCACHED.port;
   if (!match || port < 1 || port > 65535) {
     ctx.addIssue({
       code: 'custom',
@@ -234,9 +235,9 @@ export const memcachedConfigSchema = z
   })
   .transform(
     (c): ResolvedMemcachedConfig => ({
-      servers: c.servers ?? [{ host: c.host ?? '127.0.0.1', port: c.port ?? 11211 }],
-      poolSize: c.poolSize ?? 1,
-      timeout: c.timeout ?? 2000,
+      servers: c.servers ?? [{ host: c.host ?? MEMCACHED.host, port: c.port ?? MEMCACHED.port }],
+      poolSize: c.poolSize ?? MEMCACHED.poolSize,
+      timeout: c.timeout ?? MEMCACHED.timeout,
     }),
   );
 
@@ -293,9 +294,9 @@ export const sqlConfigSchema = z
   })
   .transform((c, ctx): ResolvedSqlConfig => {
     const common = {
-      table: c.table ?? 'tessera_sessions',
-      poolSize: c.poolSize ?? 10,
-      timeout: c.timeout ?? 5000,
+      table: c.table ?? CONNECTION_DEFAULTS.sql.table,
+      poolSize: c.poolSize ?? CONNECTION_DEFAULTS.sql.poolSize,
+      timeout: c.timeout ?? CONNECTION_DEFAULTS.sql.timeout,
     };
     if (c.url) {
       const lower = c.url.toLowerCase();
@@ -328,147 +329,4 @@ export const sqlConfigSchema = z
 
 export function resolveSqlConfig(config: SqlConfig): ResolvedSqlConfig {
   return parseConfig(sqlConfigSchema, config, 'database');
-}
-
-// ---- environment -----------------------------------------------------------------------------------
-
-export const STORAGE_KINDS = [
-  'memory',
-  'redis',
-  'memcached',
-  'sql',
-  'file',
-  'cookie',
-  'hybrid',
-] as const;
-export type StorageKind = (typeof STORAGE_KINDS)[number];
-
-/** What `configFromEnv()` read: which backend, how to reach it, and the manager's own settings. */
-export interface EnvConfig {
-  storage: StorageKind;
-  redis?: ResolvedRedisConfig;
-  memcached?: ResolvedMemcachedConfig;
-  database?: ResolvedSqlConfig;
-  /** `SESSION_FALLBACK`: the backend used while the primary is down. */
-  fallback?: StorageKind;
-  idleTimeout?: number;
-  maxSessionsPerUser?: number;
-}
-
-const STORAGE_ALIASES: Record<string, StorageKind> = {
-  database: 'sql',
-  postgres: 'sql',
-  postgresql: 'sql',
-  mysql: 'sql',
-  mariadb: 'sql',
-  sqlite: 'sql',
-};
-
-/** A backend name or alias (`database`, `postgres`, `sqlite`, …) as a `StorageKind`, or `ConfigError`. */
-export function storageKind(field: string, raw: unknown): StorageKind {
-  const value = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-  const kind = STORAGE_ALIASES[value] ?? value;
-  if ((STORAGE_KINDS as readonly string[]).includes(kind)) return kind as StorageKind;
-  throw new ConfigError(
-    field,
-    `unknown backend ${JSON.stringify(raw)}; use one of ${STORAGE_KINDS.join(', ')}`,
-  );
-}
-
-function envBoolean(field: string, raw: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
-  if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
-  throw new ConfigError(field, `must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-/**
- * Reads `SESSION_STORAGE`, `SESSION_FALLBACK`, `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_DB`,
- * `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_SSL`, `MEMCACHED_SERVERS`, `DATABASE_URL`,
- * `SESSION_IDLE_TIMEOUT` and `MAX_SESSIONS_PER_USER`. Throws `ConfigError` naming the variable.
- */
-export function configFromEnv(env: Record<string, string | undefined> = process.env): EnvConfig {
-  const get = (name: string) => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value;
-  };
-  const storage = storageKind('SESSION_STORAGE', get('SESSION_STORAGE') ?? 'memory');
-  const config: EnvConfig = { storage };
-
-  const fallback = get('SESSION_FALLBACK');
-  if (fallback) config.fallback = storageKind('SESSION_FALLBACK', fallback);
-  // The hybrid store puts a cache in front of SQL: its cache is Redis or Memcached when configured.
-  const uses = (kind: StorageKind) => storage === kind || config.fallback === kind;
-
-  if (uses('redis') || get('REDIS_URL') || get('REDIS_HOST')) {
-    const redis: Record<string, unknown> = {};
-    const envToField: [string, string][] = [
-      ['REDIS_URL', 'url'],
-      ['REDIS_HOST', 'host'],
-      ['REDIS_PORT', 'port'],
-      ['REDIS_DB', 'db'],
-      ['REDIS_USERNAME', 'username'],
-      ['REDIS_PASSWORD', 'password'],
-    ];
-    for (const [name, field] of envToField) {
-      const value = get(name);
-      if (value !== undefined) redis[field] = value;
-    }
-    const ssl = get('REDIS_SSL');
-    if (ssl !== undefined) redis.tls = envBoolean('REDIS_SSL', ssl);
-    config.redis = withEnvNames(() => resolveRedisConfig(redis), {
-      'redis.url': 'REDIS_URL',
-      'redis.host': 'REDIS_HOST',
-      'redis.port': 'REDIS_PORT',
-      'redis.db': 'REDIS_DB',
-    });
-  }
-  const servers = get('MEMCACHED_SERVERS');
-  if (uses('memcached') || servers) {
-    config.memcached = withEnvNames(() => resolveMemcachedConfig(servers ? { servers } : {}), {
-      'memcached.servers': 'MEMCACHED_SERVERS',
-    });
-  }
-  const databaseUrl = get('DATABASE_URL');
-  if (databaseUrl || uses('sql') || storage === 'hybrid') {
-    if (!databaseUrl)
-      throw new ConfigError('DATABASE_URL', 'is required when SESSION_STORAGE uses a database');
-    config.database = withEnvNames(() => resolveSqlConfig({ url: databaseUrl }), {
-      'database.url': 'DATABASE_URL',
-    });
-  }
-  const idle = get('SESSION_IDLE_TIMEOUT');
-  if (idle !== undefined) {
-    config.idleTimeout = withEnvNames(
-      () => parseConfig(durationSchema(), idle, 'SESSION_IDLE_TIMEOUT'),
-      {},
-    );
-  }
-  const max = get('MAX_SESSIONS_PER_USER');
-  if (max !== undefined) {
-    config.maxSessionsPerUser = parseConfig(
-      z.coerce
-        .number({ message: 'must be a number' })
-        .int('must be a whole number')
-        .min(1, 'must be at least 1'),
-      max,
-      'MAX_SESSIONS_PER_USER',
-    );
-  }
-  return config;
-}
-
-/** Re-throws a ConfigError with the environment variable's name in place of the config field. */
-function withEnvNames<T>(fn: () => T, names: Record<string, string>): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      // A nested field (memcached.servers.0) belongs to the variable named for its parent.
-      const match = Object.keys(names).find(
-        (field) => err.field === field || err.field.startsWith(`${field}.`),
-      );
-      if (match) throw new ConfigError(names[match]!, err.problem, { cause: err });
-    }
-    throw err;
-  }
 }

@@ -12,7 +12,11 @@ export type TesseraErrorCode =
   | 'CSRF_INVALID'
   | 'RATE_LIMITED'
   | 'INVALID_INPUT'
-  | 'MISSING_DEPENDENCY';
+  | 'MISSING_DEPENDENCY'
+  | 'SESSION_COMMITTED'
+  | 'NO_SESSION_MIDDLEWARE'
+  | 'NOT_SUPPORTED'
+  | 'CLOSED';
 
 export class TesseraError extends Error {
   readonly code: TesseraErrorCode;
@@ -113,6 +117,67 @@ export class MissingDependencyError extends TesseraError {
       options,
     );
     this.packageName = packageName;
+  }
+}
+
+/**
+ * A request's CSRF token is missing or does not match its session. The HTTP layer throws it when it
+ * refuses a request and answers it with 403; the refusal is also counted as `csrfRejected`.
+ */
+export class CsrfError extends TesseraError {
+  constructor() {
+    super('CSRF_INVALID', '[tessera] missing or invalid CSRF token');
+  }
+}
+
+/**
+ * Login attempts are over the limit. Every adapter answers it with 429 and `Retry-After`, so a
+ * login route may throw it with the `retryAfterMs` of a refused `LoginVerdict` or `LoginResult`.
+ */
+export class RateLimitedError extends TesseraError {
+  /** How long until a counter resets, in ms. */
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super('RATE_LIMITED', `[tessera] too many login attempts; retry in ${retryAfterMs} ms`);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A request's session was changed after it was saved with the response. */
+export class SessionCommittedError extends TesseraError {
+  constructor() {
+    super(
+      'SESSION_COMMITTED',
+      '[tessera] the session was already saved with the response; change it before sending the response',
+    );
+  }
+}
+
+/** A route asked for the request's session, but the session middleware did not run before it. */
+export class NoSessionMiddlewareError extends TesseraError {
+  constructor(middleware: string) {
+    super(
+      'NO_SESSION_MIDDLEWARE',
+      `[tessera] no session on this request: mount ${middleware} before this route`,
+    );
+  }
+}
+
+/** The operation needs a capability the store does not have (`capabilities` says which). */
+export class NotSupportedError extends TesseraError {
+  readonly store: string;
+  constructor(store: string, detail: string) {
+    super('NOT_SUPPORTED', `[tessera] the ${store} store ${detail}`);
+    this.store = store;
+  }
+}
+
+/** Something (a store, a manager) was used after its `close()`. `what` names it. */
+export class ClosedError extends TesseraError {
+  readonly what: string;
+  constructor(what: string) {
+    super('CLOSED', `[tessera] ${what} was used after close()`);
+    this.what = what;
   }
 }
 

@@ -3,6 +3,7 @@
  * it is believed only as far as `trustProxy` says: never by default.
  */
 import { isIP } from 'node:net';
+import { ConfigError } from '../core/errors.js';
 
 /**
  * Whether to believe `X-Forwarded-For`:
@@ -31,8 +32,8 @@ function normalise(address: string): string {
 const isLoopback = (address: string) => address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
 
 /**
- * Checks a `TrustProxy` value and turns it into a per-hop predicate. Throws a plain `Error` with
- * what is wrong (the caller wraps it in a `ConfigError` naming the option).
+ * Checks a `TrustProxy` value and turns it into a per-hop predicate. A value that is none of the
+ * accepted kinds throws a `ConfigError` naming `trustProxy`.
  */
 export function trustFunction(trust: unknown): (address: string, hop: number) => boolean {
   if (typeof trust === 'function') return trust as (address: string, hop: number) => boolean;
@@ -40,19 +41,26 @@ export function trustFunction(trust: unknown): (address: string, hop: number) =>
   if (trust === false) return () => false;
   if (typeof trust === 'number') {
     if (!Number.isInteger(trust) || trust < 0)
-      throw new Error('as a number must be a whole number of proxy hops (0 or more)');
+      throw new ConfigError(
+        'trustProxy',
+        'as a number must be a whole number of proxy hops (0 or more)',
+      );
     return (_a, hop) => hop < trust;
   }
   const list = typeof trust === 'string' ? trust.split(',') : trust;
   if (!Array.isArray(list) || list.some((a) => typeof a !== 'string'))
-    throw new Error(
+    throw new ConfigError(
+      'trustProxy',
       'must be true, false, a number of hops, proxy addresses (a list or a comma-separated string) or a function',
     );
   const names = list.map((a: string) => normalise(a)).filter((a) => a !== '');
   const loopback = names.includes('loopback');
   const bad = names.find((a) => a !== 'loopback' && isIP(a) === 0);
   if (bad !== undefined)
-    throw new Error(`${JSON.stringify(bad)} is not an IP address or "loopback"`);
+    throw new ConfigError(
+      'trustProxy',
+      `${JSON.stringify(bad)} is not an IP address or "loopback"`,
+    );
   const set = new Set(names);
   return (address) => set.has(address) || (loopback && isLoopback(address));
 }

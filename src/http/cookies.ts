@@ -1,9 +1,10 @@
 /**
- * Cookie names and headers for the session and CSRF cookies, on plain header strings (the `cookie`
- * package), so every adapter and runtime reads and writes them the same way. Hostile input
+ * Cookie names and headers for the session and CSRF cookies, on plain header strings, so every
+ * adapter and runtime reads and writes them the same way: the Cookie header is read in one pass
+ * for just the two names, Set-Cookie is written by the `cookie` package. Hostile input
  * (oversized, duplicated, non-ASCII, malformed) reads as "no cookie", never as an exception.
  */
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { stringifySetCookie } from 'cookie';
 
 /** A Cookie header longer than this is ignored as a whole (the visitor is treated as anonymous). */
 export const MAX_COOKIE_HEADER_BYTES = 8192;
@@ -48,37 +49,68 @@ export interface ReadCookies {
 const NONE: ReadCookies = { session: null, csrf: null, sessionSent: false };
 
 /**
- * Reads the session and CSRF cookies from a Cookie header. A name sent twice (cookie tossing from a
- * sibling domain, or a stale path) is ambiguous, so it counts as absent.
+ * Reads the session and CSRF cookies from a Cookie header in one pass. A name sent twice (cookie
+ * tossing from a sibling domain, or a stale path) is ambiguous, so it counts as absent. Values
+ * are read as the `cookie` package reads them: spaces and tabs trimmed, percent-decoding when it
+ * is valid.
  */
 export function readCookies(header: string | null | undefined, names: CookieNames): ReadCookies {
   if (!header || header.length > MAX_COOKIE_HEADER_BYTES) return NONE;
-  let parsed: Record<string, string | undefined>;
-  try {
-    parsed = parseCookie(header);
-  } catch {
-    return NONE;
+  let sessionCount = 0;
+  let csrfCount = 0;
+  let session: string | undefined;
+  let csrf: string | undefined;
+  let start = 0;
+  while (start <= header.length) {
+    const semicolon = header.indexOf(';', start);
+    const end = semicolon === -1 ? header.length : semicolon;
+    const eq = header.indexOf('=', start);
+    const hasValue = eq !== -1 && eq < end;
+    const rawName = header.slice(start, hasValue ? eq : end);
+    // Any whitespace around a name counts it as sent; only a space/tab-trimmed one carries a value.
+    const name = rawName.trim();
+    if (name === names.session || name === names.csrf) {
+      const value =
+        hasValue && trimSpaces(rawName) === name
+          ? decodeValue(trimSpaces(header.slice(eq + 1, end)))
+          : undefined;
+      if (name === names.session) {
+        sessionCount++;
+        session ??= value;
+      } else {
+        csrfCount++;
+        csrf ??= value;
+      }
+    }
+    if (semicolon === -1) break;
+    start = semicolon + 1;
   }
-  const counts = countNames(header, [names.session, names.csrf]);
-  const pick = (name: string) => {
-    const value = parsed[name];
-    return value !== undefined && counts[name] === 1 && isPrintableAscii(value) ? value : null;
-  };
+  const pick = (value: string | undefined, count: number) =>
+    value !== undefined && count === 1 && isPrintableAscii(value) ? value : null;
   return {
-    session: pick(names.session),
-    csrf: pick(names.csrf),
-    sessionSent: (counts[names.session] ?? 0) > 0,
+    session: pick(session, sessionCount),
+    csrf: pick(csrf, csrfCount),
+    sessionSent: sessionCount > 0,
   };
 }
 
-function countNames(header: string, names: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
-    if (names.includes(name)) counts[name] = (counts[name] ?? 0) + 1;
+/** Trims spaces and tabs only, as cookie parsers do (other whitespace is part of the text). */
+function trimSpaces(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && (text.charCodeAt(from) === 0x20 || text.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 0x20 || text.charCodeAt(to - 1) === 0x09)) to--;
+  return text.slice(from, to);
+}
+
+/** Percent-decodes a value when it holds a `%` and decodes cleanly; otherwise keeps it. */
+function decodeValue(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
-  return counts;
 }
 
 function isPrintableAscii(value: string): boolean {

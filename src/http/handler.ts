@@ -1,70 +1,24 @@
 /**
  * Framework-neutral request handling: read the token (cookie or bearer header), load the session,
  * check CSRF on unsafe methods, and turn the commit into Set-Cookie headers. Works on any request
- * that can hand over its headers as strings, so the adapters stay thin; `handleFetch` wraps a Web
- * `Request` → `Response` handler for Bun, Deno and edge runtimes.
+ * that can hand over its headers as strings, so the adapters stay thin.
  */
-import { ConfigError } from '../core/errors.js';
-import type { SessionManager } from '../core/manager.js';
+import { CsrfError } from '../core/errors.js';
+import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
-import { clientIp, type TrustProxy, trustFunction } from './client-ip.js';
+import { clientIp } from './client-ip.js';
 import {
   type CookieSettings,
   clearCookie,
-  cookieNames,
   csrfCookie,
   isLocalHost,
   readBearer,
   readCookies,
   sessionCookie,
 } from './cookies.js';
-import { type ErrorAnswer, errorAnswer, isStoreFailure } from './responses.js';
+import { resolveHttpOptions, type SessionHttpOptions } from './http-options.js';
+import { answerFor, type ErrorAnswer, errorAnswer } from './responses.js';
 import { type CommitOutcome, RequestSession } from './session.js';
-
-export interface SessionHttpOptions {
-  /**
-   * `production` sets `Secure` and the `__Host-` prefix on both cookies. `development` drops them,
-   * but only for requests to http://localhost (127.0.0.1, [::1]); every other host keeps them.
-   * @default "production"
-   */
-  mode?: 'production' | 'development';
-  /**
-   * Base name of the cookies; the CSRF cookie is `<name>.csrf`. Production adds `__Host-`.
-   * @default "tessera"
-   */
-  cookieName?: string;
-  /**
-   * SameSite of both cookies. `lax` keeps the session on links from other sites.
-   * @default "lax"
-   */
-  sameSite?: 'lax' | 'strict';
-  /**
-   * Whether `X-Forwarded-For` is believed, and how far: see `TrustProxy`.
-   * @default false
-   */
-  trustProxy?: TrustProxy;
-  /**
-   * Accept the token from `Authorization: Bearer <token>` (API and mobile clients). Such requests
-   * need no CSRF token, since a browser never adds that header by itself.
-   * @default true
-   */
-  bearer?: boolean;
-  /**
-   * Another request header that may carry the token instead of the cookie (e.g. `x-session-token`).
-   * Treated like a bearer token. @default none
-   */
-  tokenHeader?: string;
-  /**
-   * Requests that need no CSRF token even with an unsafe method: exact paths, or a predicate.
-   * Fastify routes can also say `config: { csrf: false }`.
-   * @default none
-   */
-  skipCsrf?: string[] | ((request: { method: string; path: string }) => boolean);
-  /** Name of the form field carrying the CSRF token. @default "_csrf" */
-  csrfField?: string;
-  /** Name of the header carrying the CSRF token. @default "x-csrf-token" */
-  csrfHeader?: string;
-}
 
 /** A request as the core sees it: method, path, header strings and the socket's peer. */
 export interface HttpRequestLike {
@@ -88,29 +42,26 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
   csrfFromHeader(request: HttpRequestLike): string | undefined;
   /** Whether a urlencoded or multipart body may carry the `_csrf` field (worth parsing). */
   hasFormBody(request: HttpRequestLike): boolean;
+  /**
+   * Enforces CSRF on a request that needs it: the token from the header, or else the value
+   * `readField(csrfField)` finds in the body, must be the session's. Throws `CsrfError` (→ 403)
+   * when it is missing or wrong; does nothing for a request that needs no token.
+   */
+  checkCsrf(
+    request: HttpRequestLike,
+    session: RequestSession<Data>,
+    readField?: (field: string) => unknown,
+  ): Promise<void>;
   readonly csrfField: string;
   /** Saves the session's delta and returns the Set-Cookie header values for the response. */
   commit(request: HttpRequestLike, session: RequestSession<Data>): Promise<string[]>;
   /** The 403/429/503/400 answers, JSON or HTML by `Accept`. */
   answer: typeof errorAnswer;
-  /** The answer for an error thrown while handling a request, or `null` when it is not ours. */
+  /**
+   * The answer for an error thrown while handling a request (`CsrfError` → 403, `RateLimitedError`
+   * → 429, a store failure → 503), or `null` when it is not ours.
+   */
   answerError(err: unknown, request: HttpRequestLike): ErrorAnswer | null;
-}
-
-/** Runs an option check that throws a plain `Error`, as a `ConfigError` naming the option. */
-function checked<T>(field: string, check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    throw new ConfigError(field, (err as Error).message);
-  }
-}
-
-/** A header name as an option: an HTTP token, returned in lower case. */
-function headerName(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(value))
-    throw new ConfigError(field, 'must be a header name (letters, digits and - _ .)');
-  return value.toLowerCase();
 }
 
 /** Builds the request handling for one manager. Options are checked at once. */
@@ -118,46 +69,23 @@ export function createSessionHttp<Data extends SessionData>(
   manager: SessionManager<Data>,
   options: SessionHttpOptions = {},
 ): SessionHttp<Data> {
-  const mode = options.mode ?? 'production';
-  if (mode !== 'production' && mode !== 'development')
-    throw new ConfigError('mode', 'must be "production" or "development"');
-  const baseName = options.cookieName ?? 'tessera';
-  if (typeof baseName !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(baseName))
-    throw new ConfigError('cookieName', 'must be 1-64 letters, digits, ".", "_" or "-"');
-  const sameSite = options.sameSite ?? 'lax';
-  if (sameSite !== 'lax' && sameSite !== 'strict')
-    throw new ConfigError('sameSite', 'must be "lax" or "strict"');
-  const trust = options.trustProxy ?? false;
-  const trustProxy = trust === false ? false : checked('trustProxy', () => trustFunction(trust));
-  const bearer = options.bearer ?? true;
-  const tokenHeader =
-    options.tokenHeader === undefined ? undefined : headerName('tokenHeader', options.tokenHeader);
-  const csrfField = options.csrfField ?? '_csrf';
-  if (typeof csrfField !== 'string' || csrfField === '')
-    throw new ConfigError('csrfField', 'must be a non-empty string');
-  const csrfHeader = headerName('csrfHeader', options.csrfHeader ?? 'x-csrf-token');
-  const skip = options.skipCsrf;
-  const skipped =
-    typeof skip === 'function'
-      ? skip
-      : Array.isArray(skip)
-        ? (r: { path: string }) => skip.includes(r.path)
-        : () => false;
-  const maxAgeSeconds = Math.floor(manager.settings.idleTimeout / 1000);
+  const settings = resolveHttpOptions(options, Math.floor(manager.settings.idleTimeout / 1000));
+  const { trustProxy, bearer, tokenHeader, csrfField, csrfHeader, skipCsrf } = settings;
 
-  function settingsFor(request: HttpRequestLike): CookieSettings {
-    const secure = !(mode === 'development' && isLocalHost(request.header('host')));
-    return { names: cookieNames(baseName, secure), maxAgeSeconds, sameSite };
+  /** The cookie settings for a request; built once, picked per request. */
+  function cookiesFor(request: HttpRequestLike): CookieSettings {
+    if (settings.mode === 'development' && isLocalHost(request.header('host')))
+      return settings.cookies.local;
+    return settings.cookies.secure;
   }
 
-  return {
+  const http: SessionHttp<Data> = {
     manager,
     csrfField,
     answer: errorAnswer,
 
     async load(request) {
-      const settings = settingsFor(request);
-      const cookies = readCookies(request.header('cookie'), settings.names);
+      const cookies = readCookies(request.header('cookie'), cookiesFor(request).names);
       const headerToken = bearer
         ? readBearer(
             request.header('authorization'),
@@ -168,7 +96,8 @@ export function createSessionHttp<Data extends SessionData>(
       const source = headerToken !== null ? 'bearer' : cookies.session !== null ? 'cookie' : null;
       const ip = clientIp(request.remoteAddress, request.header('x-forwarded-for'), trustProxy);
       const userAgent = request.header('user-agent') ?? null;
-      const loadedAt = Date.now();
+      // The manager's clock, the one that stamps lastSeenAt: commit() compares the two.
+      const loadedAt = manager.now();
       const found = token ? await manager.validate(token, { ip, userAgent }) : null;
       const session = new RequestSession<Data>({
         manager,
@@ -189,7 +118,7 @@ export function createSessionHttp<Data extends SessionData>(
       if (!manager.settings.csrf) return false;
       if (SAFE_METHODS.has(request.method.toUpperCase())) return false;
       if (session.source === 'bearer') return false;
-      return !skipped({ method: request.method, path: request.path });
+      return !skipCsrf({ method: request.method, path: request.path });
     },
 
     csrfFromHeader(request) {
@@ -204,82 +133,40 @@ export function createSessionHttp<Data extends SessionData>(
       );
     },
 
+    async checkCsrf(request, session, readField) {
+      if (!http.needsCsrf(request, session)) return;
+      let submitted = http.csrfFromHeader(request);
+      if (submitted === undefined && readField) {
+        const field = await readField(csrfField);
+        submitted = typeof field === 'string' ? field : undefined;
+      }
+      if (!session.verifyCsrf(submitted)) throw new CsrfError();
+    },
+
     async commit(request, session) {
       const outcome: CommitOutcome = await session.commit();
       if (!session.usesCookies) return [];
-      const settings = settingsFor(request);
+      const cookies = cookiesFor(request);
       const headers: string[] = [];
       let sessionToken = outcome.sessionToken;
       if (sessionToken === undefined && deadCookie.has(session) && !session.exists)
         sessionToken = null;
-      if (sessionToken) headers.push(sessionCookie(sessionToken, settings));
+      if (sessionToken) headers.push(sessionCookie(sessionToken, cookies));
       else if (sessionToken === null)
-        headers.push(clearCookie(settings.names.session, settings, true));
-      if (outcome.csrfToken) headers.push(csrfCookie(outcome.csrfToken, settings));
+        headers.push(clearCookie(cookies.names.session, cookies, true));
+      if (outcome.csrfToken) headers.push(csrfCookie(outcome.csrfToken, cookies));
       else if (outcome.csrfToken === null)
-        headers.push(clearCookie(settings.names.csrf, settings, false));
+        headers.push(clearCookie(cookies.names.csrf, cookies, false));
       return headers;
     },
 
     answerError(err, request) {
-      if (!isStoreFailure(err)) return null;
-      // The manager has already logged and counted the failure (storeError event).
-      return errorAnswer('store_unavailable', request.header('accept'));
+      // A store failure has already been logged and counted by the manager (storeError event).
+      return answerFor(err, request.header('accept'));
     },
   };
+  return http;
 }
 
 /** Sessions whose request carried a cookie for no live session: their cookie is cleared. */
 const deadCookie = new WeakSet<object>();
-
-/** Builds an `HttpRequestLike` from a Web `Request` (and the peer address the runtime reports). */
-export function fromFetchRequest(request: Request, remoteAddress?: string | null): HttpRequestLike {
-  const url = new URL(request.url);
-  return {
-    method: request.method,
-    path: url.pathname,
-    header: (name) => request.headers.get(name),
-    remoteAddress: remoteAddress ?? null,
-  };
-}
-
-/**
- * Runs a Web `Request` → `Response` handler with a session: loads it, enforces CSRF (reading the
- * `_csrf` field from a cloned form body), commits and adds the cookies. For Bun, Deno, Workers.
- */
-export async function handleFetch<Data extends SessionData>(
-  http: SessionHttp<Data>,
-  request: Request,
-  handler: (request: Request, session: RequestSession<Data>) => Response | Promise<Response>,
-  remoteAddress?: string | null,
-): Promise<Response> {
-  const req = fromFetchRequest(request, remoteAddress);
-  const toResponse = (a: ErrorAnswer) =>
-    new Response(a.body, { status: a.status, headers: a.headers });
-  try {
-    const session = await http.load(req);
-    if (http.needsCsrf(req, session)) {
-      let submitted = http.csrfFromHeader(req);
-      if (submitted === undefined && http.hasFormBody(req)) {
-        const form = await request
-          .clone()
-          .formData()
-          .catch(() => null);
-        const value = form?.get(http.csrfField);
-        submitted = typeof value === 'string' ? value : undefined;
-      }
-      if (!session.verifyCsrf(submitted))
-        return toResponse(http.answer('csrf', req.header('accept')));
-    }
-    const response = await handler(request, session);
-    const cookies = await http.commit(req, session);
-    if (cookies.length === 0) return response;
-    const out = new Response(response.body, response);
-    for (const c of cookies) out.headers.append('set-cookie', c);
-    return out;
-  } catch (err) {
-    const answer = http.answerError(err, req);
-    if (answer) return toResponse(answer);
-    throw err;
-  }
-}

@@ -2,6 +2,9 @@
  * `tessera-session/http`: framework-neutral request handling over header strings and Web Request/Response,
  * the base of the Express, Fastify and Hono adapters.
  */
+
+export { fromFetchRequest, handleFetch } from '../adapters/fetch.js';
+export type { AppSessionData, SessionTypes } from './app-data.js';
 export { clientIp, type TrustProxy } from './client-ip.js';
 export {
   cookieNames,
@@ -10,15 +13,10 @@ export {
   readBearer,
   readCookies,
 } from './cookies.js';
+export { createSessionHttp, type HttpRequestLike, type SessionHttp } from './handler.js';
+export { HTTP_DEFAULTS, type SessionHttpOptions } from './http-options.js';
 export {
-  createSessionHttp,
-  fromFetchRequest,
-  type HttpRequestLike,
-  handleFetch,
-  type SessionHttp,
-  type SessionHttpOptions,
-} from './handler.js';
-export {
+  answerFor,
   type ErrorAnswer,
   errorAnswer,
   escapeHtml,

@@ -2,7 +2,7 @@
  * The error answers the HTTP layer gives by itself (403 CSRF, 429 rate limit, 503 store outage, 400
  * bad request): a short body a person can read, as JSON or HTML depending on `Accept`.
  */
-import { isTesseraError } from '../core/errors.js';
+import { isTesseraError, RateLimitedError } from '../core/errors.js';
 
 export type HttpErrorKind = 'csrf' | 'rate_limited' | 'store_unavailable' | 'bad_request';
 
@@ -90,9 +90,26 @@ export function retryAfterSeconds(ms: number): number {
 }
 
 /**
- * Whether an error means the session store failed (down, slow, or a broken reply): such errors
- * become a 503, anything else is the application's own error.
+ * Whether an error means the session store failed (down, slow, a broken reply, or closed during
+ * shutdown): such errors become a 503, anything else is the application's own error.
  */
 export function isStoreFailure(err: unknown): boolean {
-  return isTesseraError(err) && (err.code === 'STORE_UNAVAILABLE' || err.code === 'STORE_ERROR');
+  return (
+    isTesseraError(err) &&
+    (err.code === 'STORE_UNAVAILABLE' || err.code === 'STORE_ERROR' || err.code === 'CLOSED')
+  );
+}
+
+/**
+ * The answer for one of Tessera's typed refusals or failures: `CsrfError` → 403,
+ * `RateLimitedError` → 429 with `Retry-After`, a store failure → 503. `null` for any other error,
+ * which stays the application's.
+ */
+export function answerFor(err: unknown, accept: string | null | undefined): ErrorAnswer | null {
+  if (!isTesseraError(err)) return null;
+  if (err.code === 'CSRF_INVALID') return errorAnswer('csrf', accept);
+  if (err instanceof RateLimitedError)
+    return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs });
+  if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept);
+  return null;
 }

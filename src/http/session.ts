@@ -4,7 +4,8 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
-import type { IssuedSession, Session, SessionManager } from '../core/manager.js';
+import { SessionCommittedError } from '../core/errors.js';
+import type { IssuedSession, Session, SessionManager } from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
 
@@ -52,8 +53,9 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #csrfCookie: string | null;
   #preCsrf: string | null;
   #preCsrfIssued = false;
-  #set = new Map<string, JsonValue>();
-  #unset = new Set<string>();
+  /** Keys set and keys removed in this request; allocated on the first write, so reads cost none. */
+  #set: Map<string, JsonValue> | null = null;
+  #unset: Set<string> | null = null;
   /** The token changed in this request (created, regenerated or destroyed). */
   #tokenChanged = false;
   #issuedToken: string | null = null;
@@ -112,42 +114,42 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** The session data with this request's changes applied (flash messages excluded). */
   get data(): Readonly<Data> {
     const data: Record<string, JsonValue> = { ...(this.#record?.data ?? {}) };
-    for (const key of this.#unset) delete data[key];
-    for (const [key, value] of this.#set) data[key] = value;
+    if (this.#unset) for (const key of this.#unset) delete data[key];
+    if (this.#set) for (const [key, value] of this.#set) data[key] = value;
     delete data[FLASH_KEY];
     return data as Data;
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    if (this.#set.has(key)) return this.#set.get(key) as Data[K];
-    if (this.#unset.has(key)) return undefined;
+    if (this.#set?.has(key)) return this.#set.get(key) as Data[K];
+    if (this.#unset?.has(key)) return undefined;
     return this.#record?.data[key] as Data[K] | undefined;
   }
 
   /** Sets a top-level key; saved with the response. */
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
     this.#assertOpen();
-    this.#unset.delete(key);
-    this.#set.set(key, value as JsonValue);
+    this.#unset?.delete(key);
+    this.#pendingSets().set(key, value as JsonValue);
     return this;
   }
 
   /** Removes a top-level key; saved with the response. */
   delete<K extends keyof Data & string>(key: K): this {
     this.#assertOpen();
-    this.#set.delete(key);
-    this.#unset.add(key);
+    this.#set?.delete(key);
+    this.#pendingUnsets().add(key);
     return this;
   }
 
   /** Leaves a message for the next request that reads `flashes()` (and only that one). */
   flash(key: string, value: JsonValue): this {
     this.#assertOpen();
-    const pending = this.#set.get(FLASH_KEY);
+    const pending = this.#set?.get(FLASH_KEY);
     const current =
       pending && typeof pending === 'object' && !Array.isArray(pending) ? pending : {};
-    this.#unset.delete(FLASH_KEY);
-    this.#set.set(FLASH_KEY, { ...current, [key]: value });
+    this.#unset?.delete(FLASH_KEY);
+    this.#pendingSets().set(FLASH_KEY, { ...current, [key]: value });
     return this;
   }
 
@@ -158,7 +160,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   flashes(): Record<string, JsonValue> {
     const stored = this.#record?.data[FLASH_KEY];
     if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
-    if (!this.#set.has(FLASH_KEY)) this.#unset.add(FLASH_KEY);
+    if (!this.#set?.has(FLASH_KEY)) this.#pendingUnsets().add(FLASH_KEY);
     return { ...stored };
   }
 
@@ -208,8 +210,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
         this.#record = null;
         this.#token = null;
         this.#tokenChanged = true;
-        this.#set.clear();
-        this.#unset.clear();
+        this.#dropPending();
         return;
       }
     }
@@ -231,8 +232,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#record = null;
     this.#token = null;
     this.#tokenChanged = true;
-    this.#set.clear();
-    this.#unset.clear();
+    this.#dropPending();
     if (id) await this.#manager.terminate(id, 'logout');
   }
 
@@ -256,8 +256,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
       this.#record = null;
       this.#token = null;
       this.#tokenChanged = true;
-      this.#set.clear();
-      this.#unset.clear();
+      this.#dropPending();
     }
     return ids;
   }
@@ -296,11 +295,12 @@ export class RequestSession<Data extends SessionData = SessionData> {
     if (this.#committed) return {};
     this.#committed = true;
     const outcome: CommitOutcome = {};
-    const hasChanges = this.#set.size > 0 || this.#unset.size > 0;
+    const setCount = this.#set?.size ?? 0;
+    const hasChanges = setCount > 0 || (this.#unset?.size ?? 0) > 0;
     if (hasChanges && this.#record) {
       const updated = await this.#manager.update(this.#record, {
-        set: Object.fromEntries(this.#set) as Partial<Data>,
-        unset: [...this.#unset],
+        set: Object.fromEntries(this.#set ?? []) as Partial<Data>,
+        unset: [...(this.#unset ?? [])],
       });
       if (updated) this.#record = updated;
       else {
@@ -308,7 +308,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
         this.#token = null;
         this.#tokenChanged = true;
       }
-    } else if (this.#set.size > 0) {
+    } else if (setCount > 0) {
       // First write of an anonymous visitor: only now does a stored session exist.
       const issued = await this.#manager.create({
         userId: null,
@@ -318,8 +318,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
       });
       this.#adopt(issued);
     }
-    this.#set.clear();
-    this.#unset.clear();
+    this.#dropPending();
 
     if (this.#tokenChanged) {
       outcome.sessionToken = this.#token;
@@ -354,16 +353,27 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   #takePendingSets(): Data {
-    const data = Object.fromEntries(this.#set) as Data;
-    this.#set.clear();
-    this.#unset.clear();
+    const data = Object.fromEntries(this.#set ?? []) as Data;
+    this.#dropPending();
     return data;
   }
 
+  #pendingSets(): Map<string, JsonValue> {
+    this.#set ??= new Map();
+    return this.#set;
+  }
+
+  #pendingUnsets(): Set<string> {
+    this.#unset ??= new Set();
+    return this.#unset;
+  }
+
+  #dropPending(): void {
+    this.#set = null;
+    this.#unset = null;
+  }
+
   #assertOpen(): void {
-    if (this.#committed)
-      throw new Error(
-        '[tessera] the session was already saved with the response; change it before sending the response',
-      );
+    if (this.#committed) throw new SessionCommittedError();
   }
 }

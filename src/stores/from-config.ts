@@ -3,7 +3,7 @@
  * `import()`, so an app configured for Redis never loads the SQL store, Kysely or a database driver
  * (and the reverse): the client libraries stay optional peer dependencies.
  */
-import type { EnvConfig, StorageKind } from '../core/config.js';
+import type { EnvConfig, StorageKind } from '../core/env-config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitStore, SessionStore } from '../core/types.js';

@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createDemoApp, type DemoData } from '../../demo/app.js';
-import { createSessionManager, type SessionManager } from '../../src/core/manager.js';
+import type { SessionManager } from '../../src/core/manager-api.js';
+import { createSessionManager } from '../../src/index.js';
 import { createSqlStore, type SqlStore } from '../../src/stores/sql/index.js';
 import { IN_CI } from '../support/services.js';
 

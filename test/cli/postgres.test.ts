@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
-import { createSessionManager } from '../../src/core/manager.js';
+import { createSessionManager } from '../../src/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { requireService } from '../support/services.js';
 import { jsonOf, runCli } from './run-cli.js';

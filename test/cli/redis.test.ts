@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, describe, it } from 'vitest';
-import { createSessionManager } from '../../src/core/manager.js';
+import { createSessionManager } from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { requireService } from '../support/services.js';
 import { jsonOf, runCli, STACK_LINE } from './run-cli.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { createSessionManager } from '../../src/core/manager.js';
+import { createSessionManager } from '../../src/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { jsonOf, runCli, STACK_LINE } from './run-cli.js';
 

@@ -7,9 +7,10 @@ import {
   StoreUnavailableError,
 } from '../../src/core/errors.js';
 import type { SessionEvents } from '../../src/core/events.js';
-import { createSessionManager, type SessionManagerOptions } from '../../src/core/manager.js';
+import type { SessionManagerOptions } from '../../src/core/manager-options.js';
 import { generateToken, sessionIdFor } from '../../src/core/tokens.js';
 import type { SessionStore } from '../../src/core/types.js';
+import { createSessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 
 const MIN = 60_000;

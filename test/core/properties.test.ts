@@ -3,15 +3,15 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { ipKey, usernameKey } from '../../src/core/client-keys.js';
 import {
-  configFromEnv,
   resolveMemcachedConfig,
   resolveRedisConfig,
   resolveSqlConfig,
 } from '../../src/core/config.js';
 import { parseDuration } from '../../src/core/duration.js';
+import { configFromEnv } from '../../src/core/env-config.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { createSessionManager } from '../../src/core/manager.js';
 import { generateToken, isWellFormedToken, sessionIdFor } from '../../src/core/tokens.js';
+import { createSessionManager } from '../../src/index.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 

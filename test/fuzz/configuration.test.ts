@@ -14,14 +14,14 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import {
-  configFromEnv,
   resolveMemcachedConfig,
   resolveRedisConfig,
   resolveSqlConfig,
 } from '../../src/core/config.js';
+import { configFromEnv } from '../../src/core/env-config.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { createSessionManager } from '../../src/core/manager.js';
 import { createSessionHttp } from '../../src/http/handler.js';
+import { createSessionManager } from '../../src/index.js';
 import { createCookieStore } from '../../src/stores/cookie/index.js';
 import { createFileStore } from '../../src/stores/file.js';
 import { createStoreFromConfig, storeOptionsFromEnv } from '../../src/stores/from-config.js';

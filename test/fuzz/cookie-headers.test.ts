@@ -10,11 +10,12 @@ import fc from 'fast-check';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { tesseraSession as expressSession, sessionOf } from '../../src/adapters/express.js';
+import { handleFetch } from '../../src/adapters/fetch.js';
 import { tesseraSession as honoSession } from '../../src/adapters/hono.js';
-import { createSessionManager } from '../../src/core/manager.js';
 import { generateToken } from '../../src/core/tokens.js';
 import { cookieNames, MAX_COOKIE_HEADER_BYTES, readCookies } from '../../src/http/cookies.js';
-import { createSessionHttp, type HttpRequestLike, handleFetch } from '../../src/http/handler.js';
+import { createSessionHttp, type HttpRequestLike } from '../../src/http/handler.js';
+import { createSessionManager } from '../../src/index.js';
 import { fetchableHeader } from './arbitraries.js';
 import { BACKEND_RUNS, RUNS } from './runs.js';
 

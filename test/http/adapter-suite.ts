@@ -12,15 +12,17 @@
  *   POST /skip             → no CSRF needed (skipCsrf: ['/skip']), session.set('skipped', true)
  *   POST /slow?ms=n        → session.set('slow', true), waits n ms, then answers
  *   POST /logout           → session.destroy()
+ *   POST /limited          → throws new RateLimitedError(1500)
  *   GET  /plain            → { ok: true } without touching the session
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
-import { createSessionManager, type SessionManager } from '../../src/core/manager.js';
+import type { SessionManager } from '../../src/core/manager-api.js';
 import type { SessionStore } from '../../src/core/types.js';
-import type { SessionHttpOptions } from '../../src/http/handler.js';
+import type { SessionHttpOptions } from '../../src/http/http-options.js';
+import { createSessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { freePort } from '../support/services.js';
@@ -268,6 +270,19 @@ export function testAdapter(name: string, factory: AppFactory): void {
       });
       assert.equal(formWrong.res.status, 403);
       assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).data.a, undefined);
+    });
+
+    it('a route that throws RateLimitedError gets 429 with Retry-After, JSON or HTML by Accept', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await login(app, jar);
+      const json = await call(app, jar, 'POST', '/limited');
+      assert.equal(json.res.status, 429);
+      assert.equal(json.res.headers.get('retry-after'), '2');
+      assert.equal((json.body as { error: string }).error, 'rate_limited');
+      const html = await call(app, jar, 'POST', '/limited', { headers: { accept: 'text/html' } });
+      assert.equal(html.res.status, 429);
+      assert.match(String(html.body), /Too many attempts/);
     });
 
     it('an anonymous POST needs the pre-session token from the CSRF cookie', async () => {

@@ -1,12 +1,13 @@
 /** The framework-neutral pieces on their own: client IP, cookie reading, bearer, Web fetch handling. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { createSessionManager } from '../../src/core/manager.js';
+import { handleFetch } from '../../src/adapters/fetch.js';
 import { generateToken } from '../../src/core/tokens.js';
 import { clientIp } from '../../src/http/client-ip.js';
 import { cookieNames, readBearer, readCookies } from '../../src/http/cookies.js';
-import { createSessionHttp, handleFetch } from '../../src/http/handler.js';
+import { createSessionHttp } from '../../src/http/handler.js';
 import { errorAnswer, wantsHtml } from '../../src/http/responses.js';
+import { createSessionManager } from '../../src/index.js';
 
 describe('clientIp and trustProxy', () => {
   const xff = '203.0.113.7, 10.0.0.2';

@@ -1,6 +1,7 @@
 import express from 'express';
 import { describe } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
+import { RateLimitedError } from '../../src/core/errors.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Express adapter', () => {
@@ -48,6 +49,9 @@ describe('Express adapter', () => {
     app.post('/logout', async (req, res) => {
       await sessionOf(req).destroy();
       res.json({ ok: true });
+    });
+    app.post('/limited', () => {
+      throw new RateLimitedError(1500);
     });
     app.use(sessions.errors);
     const server = await new Promise<import('node:http').Server>((resolve) => {

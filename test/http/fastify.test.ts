@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
+import { RateLimitedError } from '../../src/core/errors.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
@@ -45,6 +46,9 @@ describe('Fastify adapter', () => {
       scope.post('/logout', async (req) => {
         await req.session.destroy();
         return { ok: true };
+      });
+      scope.post('/limited', async () => {
+        throw new RateLimitedError(1500);
       });
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });

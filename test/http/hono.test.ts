@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
+import { RateLimitedError } from '../../src/core/errors.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
@@ -44,6 +45,9 @@ describe('Hono adapter (@hono/node-server)', () => {
     app.post('/logout', async (c) => {
       await c.get('session').destroy();
       return c.json({ ok: true });
+    });
+    app.post('/limited', () => {
+      throw new RateLimitedError(1500);
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

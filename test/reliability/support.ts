@@ -15,8 +15,9 @@ import { createServer, type Server, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { tesseraSession } from '../../src/adapters/hono.js';
-import { createSessionManager, type SessionManager } from '../../src/core/manager.js';
+import type { SessionManager } from '../../src/core/manager-api.js';
 import type { SessionStore } from '../../src/core/types.js';
+import { createSessionManager } from '../../src/index.js';
 
 export interface TestApp {
   url: string;

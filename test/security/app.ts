@@ -4,8 +4,8 @@
  */
 import { Hono } from 'hono';
 import { tesseraSession } from '../../src/adapters/hono.js';
-import type { SessionManager } from '../../src/core/manager.js';
-import type { SessionHttpOptions } from '../../src/http/handler.js';
+import type { SessionManager } from '../../src/core/manager-api.js';
+import type { SessionHttpOptions } from '../../src/http/http-options.js';
 
 /** The one password that logs in; the tests search logs for it. */
 export const PASSWORD = 'correct-horse-battery-staple-7f3a';

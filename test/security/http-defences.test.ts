@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, it } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
-import { createSessionManager } from '../../src/core/manager.js';
 import { constantTimeEqual, generateToken } from '../../src/core/tokens.js';
 import type { TrustProxy } from '../../src/http/client-ip.js';
+import { createSessionManager } from '../../src/index.js';
 import { BrowserJar, browse, PASSWORD, securityApp } from './app.js';
 
 const source = (path: string) =>

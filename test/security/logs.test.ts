@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, it } from 'vitest';
 import type { Logger } from '../../src/core/logger.js';
-import { createSessionManager } from '../../src/core/manager.js';
+import { createSessionManager } from '../../src/index.js';
 import { createCookieStore } from '../../src/stores/cookie/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';

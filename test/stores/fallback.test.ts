@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { configFromEnv } from '../../src/core/config.js';
-import { createSessionManager } from '../../src/core/manager.js';
+import { configFromEnv } from '../../src/core/env-config.js';
 import type { SessionStore } from '../../src/core/types.js';
+import { createSessionManager } from '../../src/index.js';
 import { createFallbackStore, type FallbackStore } from '../../src/stores/fallback.js';
 import {
   createRateLimitStoreFromConfig,

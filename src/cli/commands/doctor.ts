@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import type { EnvConfig, StorageKind } from '../../core/config.js';
+import type { EnvConfig, StorageKind } from '../../core/env-config.js';
 import { ConfigError, MissingDependencyError, StoreUnavailableError } from '../../core/errors.js';
 import type { CliConfig } from '../config.js';
 import { type CommandContext, EXIT, UsageError } from '../context.js';

@@ -94,7 +94,7 @@ async function revoke({ args, options, out, store: open, clock }: CommandContext
     else out.line(`Revoked ${ids.length} session(s) of ${userId}.`);
     return EXIT.ok;
   }
-  const revoked = await store.destroy(id!, 'admin', clock());
+  const revoked = (await store.destroy(id!, 'admin', clock())) !== null;
   if (options.json) out.json({ id, revoked });
   else if (revoked) out.line(`Revoked session ${id}.`);
   else out.note(`tessera: no live session ${id} (it ended already, or never existed)`);

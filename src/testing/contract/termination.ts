@@ -23,10 +23,14 @@ export function testTerminationIsFinal(
       const now = Date.now();
       const record = sampleRecord({}, now);
       await store.create(record, { maxSessionsPerUser: 5, now });
-      assert.equal(await store.destroy(record.id, 'logout', now), true);
+      assert.deepEqual(
+        await store.destroy(record.id, 'logout', now),
+        { userId: record.userId },
+        'destroy answers the owner of the session it ended',
+      );
       assert.equal(
         await store.destroy(record.id, 'logout', now),
-        false,
+        null,
         'a second destroy finds nothing',
       );
       assert.equal(await store.patch(record.id, { set: { back: true } }, now), null);

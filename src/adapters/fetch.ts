@@ -1,0 +1,57 @@
+/**
+ * The Web Fetch adapter: a `Request` → `Response` handler with a session, for Bun, Deno, Workers
+ * and any runtime that speaks Web `Request`/`Response`. Exported from `tessera-session/http`.
+ */
+import type { SessionData } from '../core/types.js';
+import type { HttpRequestLike, SessionHttp } from '../http/handler.js';
+import type { ErrorAnswer } from '../http/responses.js';
+import type { RequestSession } from '../http/session.js';
+
+/** Builds an `HttpRequestLike` from a Web `Request` (and the peer address the runtime reports). */
+export function fromFetchRequest(request: Request, remoteAddress?: string | null): HttpRequestLike {
+  const url = new URL(request.url);
+  return {
+    method: request.method,
+    path: url.pathname,
+    header: (name) => request.headers.get(name),
+    remoteAddress: remoteAddress ?? null,
+  };
+}
+
+function toResponse(answer: ErrorAnswer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
+
+/**
+ * Runs a Web `Request` → `Response` handler with a session: loads it, enforces CSRF (reading the
+ * `_csrf` field from a cloned form body), commits and adds the cookies.
+ */
+export async function handleFetch<Data extends SessionData>(
+  http: SessionHttp<Data>,
+  request: Request,
+  handler: (request: Request, session: RequestSession<Data>) => Response | Promise<Response>,
+  remoteAddress?: string | null,
+): Promise<Response> {
+  const req = fromFetchRequest(request, remoteAddress);
+  try {
+    const session = await http.load(req);
+    await http.checkCsrf(req, session, async (field) => {
+      if (!http.hasFormBody(req)) return undefined;
+      const form = await request
+        .clone()
+        .formData()
+        .catch(() => null);
+      return form?.get(field);
+    });
+    const response = await handler(request, session);
+    const cookies = await http.commit(req, session);
+    if (cookies.length === 0) return response;
+    const out = new Response(response.body, response);
+    for (const c of cookies) out.headers.append('set-cookie', c);
+    return out;
+  } catch (err) {
+    const answer = http.answerError(err, req);
+    if (answer) return toResponse(answer);
+    throw err;
+  }
+}

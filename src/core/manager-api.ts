@@ -1,0 +1,198 @@
+/**
+ * What a session manager offers: the `SessionManager` interface and the types of its inputs and
+ * results. The lifecycle that implements it is in manager.ts.
+ */
+import type { SessionEventListener, SessionEventName } from './events.js';
+import type {
+  HealthReport,
+  MissReason,
+  SessionData,
+  SessionRecord,
+  SessionStore,
+  StoreStats,
+  TerminationReason,
+} from './types.js';
+
+/** A live session as the manager hands it out. `data` is typed by the manager's `Data`. */
+export type Session<Data extends SessionData = SessionData> = SessionRecord<Data>;
+
+/** What the "your devices" page shows: a session without its data or CSRF token. */
+export type SessionSummary = Omit<SessionRecord, 'data' | 'csrf' | 'version'> & {
+  expiresAt: number;
+};
+
+/** Where a request comes from, for hijack checks. */
+export interface RequestInfo {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export type ValidateReason = MissReason | 'malformed' | 'ua_mismatch' | 'ip_changed';
+
+export type ValidateResult<Data extends SessionData> =
+  | { session: Session<Data>; reason?: undefined }
+  | { session: null; reason: ValidateReason };
+
+export interface CreateSessionInput<Data extends SessionData> {
+  userId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  data?: Data;
+}
+
+export interface IssuedSession<Data extends SessionData> {
+  /** Goes into the session cookie; never stored, never logged. */
+  token: string;
+  /** Goes into the readable CSRF cookie / the page. */
+  csrfToken: string;
+  session: Session<Data>;
+  /** Ids of sessions evicted to respect the per-user limit. */
+  evicted: string[];
+}
+
+/** A delta on a session's data: top-level keys set and keys removed. */
+export interface DataUpdate<Data extends SessionData> {
+  set?: Partial<Data>;
+  unset?: (keyof Data & string)[];
+}
+
+export interface LoginAttempt {
+  ip?: string | null;
+  username?: string | null;
+  /** A successful login clears both counters. */
+  success?: boolean;
+}
+
+export interface LoginVerdict {
+  /** Whether another attempt may be made now. */
+  allowed: boolean;
+  /** Failed attempts left before the limit (the smaller of the IP and username budgets). */
+  remaining: number;
+  /** When not allowed, how long until a counter resets. */
+  retryAfterMs: number;
+}
+
+/** Operation counters since the manager was built (per process). */
+export interface ManagerCounters {
+  created: number;
+  rotated: number;
+  evicted: number;
+  terminated: Partial<Record<TerminationReason, number>>;
+  expired: number;
+  csrfRejected: number;
+  failedLogins: number;
+  successfulLogins: number;
+  rateLimited: number;
+  storeErrors: number;
+}
+
+export interface ManagerStats {
+  store: string;
+  /** Counts over live sessions, or `null` where the store cannot count (Memcached, cookie). */
+  sessions: StoreStats | null;
+  counters: ManagerCounters;
+}
+
+/** The resolved timeouts and limits a manager runs with (durations in ms). */
+export interface ManagerSettings {
+  idleTimeout: number;
+  /** `false`: no absolute lifetime. */
+  absoluteTimeout: number | false;
+  touchAfter: number;
+  /** `null`: no per-user limit. */
+  maxSessionsPerUser: number | null;
+  csrf: boolean;
+  maxDataBytes: number;
+}
+
+/**
+ * The session manager: the policy layer over one `SessionStore`. Tokens never reach the store
+ * (it keys sessions by their SHA-256); every time decision uses the manager's clock.
+ */
+export interface SessionManager<Data extends SessionData = SessionData> {
+  /** The store this manager uses. */
+  readonly store: SessionStore;
+  /** The resolved timeouts and limits (ms). */
+  readonly settings: Readonly<ManagerSettings>;
+
+  /** The current time by the manager's clock (epoch ms): the HTTP layer keeps time with it. */
+  now(): number;
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): () => void;
+
+  /**
+   * Starts a session. Enforces the per-user limit atomically; evicted ids are reported. Throws
+   * `InvalidInputError` or `DataTooLargeError` for input a store could not keep.
+   */
+  create(input?: CreateSessionInput<Data>): Promise<IssuedSession<Data>>;
+
+  /**
+   * Looks up the session for a token. Returns the session, or `null` with the reason. Malformed
+   * tokens never reach the store. Slides the idle timeout, writing at most once per `touchAfter`.
+   */
+  validate(token: unknown, request?: RequestInfo): Promise<ValidateResult<Data>>;
+
+  /**
+   * Applies a delta to a live session's data (keys set and removed); concurrent deltas on other
+   * keys are kept. Returns the updated session, or `null` if it is no longer live.
+   */
+  update(session: Session<Data> | string, patch: DataUpdate<Data>): Promise<Session<Data> | null>;
+
+  /**
+   * Whether `token` is the session's CSRF token, compared in constant time. A refusal is counted
+   * and emitted as `csrfRejected`.
+   */
+  verifyCsrf(session: Session<Data>, token: unknown): boolean;
+
+  /** Issues a new CSRF token for the session; returns it, or `null` if the session is gone. */
+  rotateCsrf(session: Session<Data> | string): Promise<string | null>;
+
+  /**
+   * Fixation defence: moves the session to a new token and terminates the old one atomically.
+   * With a new `userId` (login) the session starts afresh (new creation time and absolute
+   * lifetime) and the per-user limit applies; otherwise creation time and absolute expiry carry
+   * over, so regenerating never extends a session's life. Returns `null` if the old session is
+   * not live.
+   */
+  regenerate(
+    token: string,
+    options?: { userId?: string | null } & RequestInfo,
+  ): Promise<IssuedSession<Data> | null>;
+
+  /** Ends one session by id. Returns whether it was live. */
+  terminate(id: string, reason?: TerminationReason): Promise<boolean>;
+
+  /** Logs a user out everywhere, or everywhere but `exceptId` (after a password change). */
+  terminateUser(
+    userId: string,
+    options?: { exceptId?: string; reason?: TerminationReason },
+  ): Promise<string[]>;
+
+  /** A user's live sessions with device, IP and times, most recently active first. */
+  listUserSessions(userId: string): Promise<SessionSummary[]>;
+
+  /**
+   * Checks a login attempt against the limits without counting it; call before verifying a
+   * password so a blocked client does not even get the check.
+   */
+  checkLoginAttempt(attempt: Omit<LoginAttempt, 'success'>): Promise<LoginVerdict>;
+
+  /**
+   * Records a login attempt: a failure counts against the IP and the username, a success clears
+   * both. Returns whether another attempt is allowed now.
+   */
+  trackLoginAttempt(attempt: LoginAttempt): Promise<LoginVerdict>;
+
+  /** Removes expired sessions now; returns how many. */
+  cleanup(): Promise<number>;
+
+  /** Counts for dashboards: live sessions by device (where the store can count) and counters. */
+  stats(): Promise<ManagerStats>;
+
+  /** The store's health; never throws. */
+  health(): Promise<HealthReport>;
+
+  /** Stops the cleanup timer and closes the stores this manager created itself. */
+  close(): Promise<void>;
+}

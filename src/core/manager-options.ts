@@ -1,0 +1,217 @@
+/**
+ * The session manager's options: their types and documentation, the one `MANAGER_DEFAULTS` object
+ * every default comes from, and the schema that checks them when a manager is built (a bad value
+ * is a `ConfigError` naming the field).
+ */
+import { z } from 'zod';
+import { durationOrOffSchema, durationSchema, MAX_TIMER_MS, parseConfig } from './config.js';
+import type { Duration } from './duration.js';
+import { ConfigError } from './errors.js';
+import type { SessionEventListeners } from './events.js';
+import { isFunction, isLogger, isRateLimitStore, isSessionStore } from './guards.js';
+import type { Logger } from './logger.js';
+import type { RateLimitStore, SessionData, SessionStore } from './types.js';
+
+export type IpChangePolicy = 'allow' | 'log' | 'terminate';
+
+/**
+ * Every default of the manager, declared once: the schema below fills them in and the `@default`
+ * tags of the options say the same (test/core/defaults.test.ts checks that they agree).
+ */
+export const MANAGER_DEFAULTS = {
+  idleTimeout: '30m',
+  absoluteTimeout: '12h',
+  touchAfter: '60s',
+  maxSessionsPerUser: 5,
+  csrf: true,
+  bindUserAgent: false,
+  ipChange: 'log',
+  cleanupInterval: '15m',
+  maxDataBytes: 65_536,
+  rateLimit: {
+    maxAttempts: 5,
+    /** `maxAttemptsPerIp` is this many times `maxAttempts` unless given. */
+    ipAttemptsFactor: 4,
+    window: '15m',
+  },
+} as const;
+
+export interface RateLimitOptions {
+  /**
+   * Failed attempts allowed per username within `window`.
+   * @default 5
+   */
+  maxAttempts?: number;
+  /**
+   * Failed attempts allowed per client IP (IPv6 by /64) within `window`. Higher than the per-user
+   * figure because many users can share one address (offices, mobile carriers).
+   * @default 4 * maxAttempts
+   */
+  maxAttemptsPerIp?: number;
+  /**
+   * The counting window; the counter resets when it ends.
+   * @default "15m"
+   */
+  window?: Duration;
+  /**
+   * Where counters live; use a shared store (Redis, Memcached) when several processes serve logins.
+   * @default an in-memory rate-limit store
+   */
+  store?: RateLimitStore;
+}
+
+export interface SessionManagerOptions<Data extends SessionData = SessionData> {
+  /**
+   * Where sessions live. The manager closes only the default store it created; a store you pass
+   * in stays open on `close()` (it may be shared), so close it yourself.
+   * @default createMemoryStore()
+   */
+  store?: SessionStore;
+  /**
+   * Sliding idle timeout: a session unused this long ends. At most ten years, like every duration.
+   * @default "30m"
+   */
+  idleTimeout?: Duration;
+  /**
+   * Absolute lifetime from login, whatever the activity; `false` turns it off.
+   * @default "12h"
+   */
+  absoluteTimeout?: Duration | false;
+  /**
+   * The last-activity time is written at most once per this interval, so most validations are
+   * read-only. Must be shorter than `idleTimeout`.
+   * @default "60s"
+   */
+  touchAfter?: Duration;
+  /**
+   * Sessions one user may hold; a new login evicts the least recently active. `null`: no limit.
+   * @default 5
+   */
+  maxSessionsPerUser?: number | null;
+  /**
+   * Issue a CSRF token with each session (checked by the HTTP layer on unsafe methods).
+   * @default true
+   */
+  csrf?: boolean;
+  /**
+   * End a session presented with a User-Agent other than the one it was created with.
+   * @default false
+   */
+  bindUserAgent?: boolean;
+  /**
+   * What to do when a session is used from another IP: `allow` silently, `log` a warning, or
+   * `terminate` it (reason `hijack`).
+   * @default "log"
+   */
+  ipChange?: IpChangePolicy;
+  /**
+   * Login rate limiting by IP and username; `false` turns it off.
+   * @default { maxAttempts: 5, maxAttemptsPerIp: 20, window: "15m", store: memory }
+   */
+  rateLimit?: RateLimitOptions | false;
+  /**
+   * How often expired sessions are removed in the background; `false` turns the timer off. The
+   * timer is unref'd (it never keeps the process alive) and stops on `close()`. At most
+   * 2^31-1 ms (about 24.8 days), the longest a Node timer can wait.
+   * @default "15m"
+   */
+  cleanupInterval?: Duration | false;
+  /**
+   * The most bytes session data may take as JSON.
+   * @default 65536
+   */
+  maxDataBytes?: number;
+  /**
+   * The time source, in epoch ms (inject a fake clock in tests).
+   * @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * A pino-compatible logger. Tessera never logs a token, a CSRF token or a password.
+   * @default a silent logger
+   */
+  logger?: Logger;
+  /** Event listeners, the same as calling `manager.on(name, listener)`. @default none */
+  on?: SessionEventListeners;
+  /** Phantom: carries the `Data` type. */
+  readonly _data?: Data;
+}
+
+const RATE = MANAGER_DEFAULTS.rateLimit;
+
+const attemptsSchema = z.number().int('must be a whole number').min(1, 'must be at least 1');
+const flagSchema = z.boolean({ message: 'must be true or false' });
+
+const rateLimitSchema = z
+  .union([
+    z.literal(false),
+    z.object({
+      maxAttempts: attemptsSchema.default(RATE.maxAttempts),
+      maxAttemptsPerIp: attemptsSchema.optional(),
+      window: durationSchema().prefault(RATE.window),
+      store: z.custom<RateLimitStore>(isRateLimitStore, 'must be a RateLimitStore').optional(),
+    }),
+  ])
+  .prefault({})
+  .transform((r) =>
+    r === false
+      ? false
+      : { ...r, maxAttemptsPerIp: r.maxAttemptsPerIp ?? r.maxAttempts * RATE.ipAttemptsFactor },
+  );
+
+const managerSchema = z.object({
+  idleTimeout: durationSchema().prefault(MANAGER_DEFAULTS.idleTimeout),
+  absoluteTimeout: durationOrOffSchema().prefault(MANAGER_DEFAULTS.absoluteTimeout),
+  touchAfter: durationSchema({ allowZero: true }).prefault(MANAGER_DEFAULTS.touchAfter),
+  maxSessionsPerUser: z
+    .number({ message: 'must be a number or null' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1 (or null for no limit)')
+    .nullable()
+    .default(MANAGER_DEFAULTS.maxSessionsPerUser),
+  csrf: flagSchema.default(MANAGER_DEFAULTS.csrf),
+  bindUserAgent: flagSchema.default(MANAGER_DEFAULTS.bindUserAgent),
+  ipChange: z
+    .enum(['allow', 'log', 'terminate'], { message: 'must be "allow", "log" or "terminate"' })
+    .default(MANAGER_DEFAULTS.ipChange),
+  rateLimit: rateLimitSchema,
+  cleanupInterval: durationOrOffSchema({ max: MAX_TIMER_MS }).prefault(
+    MANAGER_DEFAULTS.cleanupInterval,
+  ),
+  maxDataBytes: z
+    .number()
+    .int('must be a whole number')
+    .min(2, 'must be at least 2')
+    .default(MANAGER_DEFAULTS.maxDataBytes),
+  clock: z.custom<() => number>(isFunction, 'must be a function returning epoch ms').optional(),
+  store: z
+    .custom<SessionStore>(
+      isSessionStore,
+      'must implement SessionStore (create, get, patch, destroy, …)',
+    )
+    .optional(),
+  logger: z
+    .custom<Logger>(isLogger, 'must be a pino-compatible logger (debug, info, warn, error)')
+    .optional(),
+  on: z
+    .record(z.string(), z.custom<(e: unknown) => void>(isFunction, 'must be a function'))
+    .optional(),
+});
+
+/** The options after checking: durations in ms, every default filled in except the stores. */
+export type ManagerConfig = z.output<typeof managerSchema>;
+
+/** The rate-limit settings after checking (`maxAttemptsPerIp` resolved). */
+export type RateLimitConfig = Exclude<ManagerConfig['rateLimit'], false>;
+
+/** Checks the options and fills in the defaults; a bad value throws `ConfigError` naming it. */
+export function resolveManagerOptions(options: SessionManagerOptions<SessionData>): ManagerConfig {
+  const config = parseConfig(managerSchema, options);
+  if (config.touchAfter >= config.idleTimeout) {
+    throw new ConfigError(
+      'touchAfter',
+      `must be shorter than idleTimeout (${config.idleTimeout} ms)`,
+    );
+  }
+  return config;
+}

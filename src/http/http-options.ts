@@ -1,0 +1,145 @@
+/**
+ * The HTTP layer's options: their types and documentation, the one `HTTP_DEFAULTS` object every
+ * default comes from, and the checks that turn them into settings when the layer is built (a bad
+ * value is a `ConfigError` naming the option, never an error on the first request).
+ */
+import { ConfigError } from '../core/errors.js';
+import { type TrustProxy, trustFunction } from './client-ip.js';
+import { type CookieSettings, cookieNames } from './cookies.js';
+
+/**
+ * Every default of the HTTP layer and the adapters, declared once; the `@default` tags below say
+ * the same (test/core/defaults.test.ts checks that they agree).
+ */
+export const HTTP_DEFAULTS = {
+  mode: 'production',
+  cookieName: 'tessera',
+  sameSite: 'lax',
+  trustProxy: false,
+  bearer: true,
+  csrfField: '_csrf',
+  csrfHeader: 'x-csrf-token',
+  /** The most bytes of a urlencoded body the adapters read to find the CSRF field. */
+  formLimit: 102_400,
+} as const;
+
+export interface SessionHttpOptions {
+  /**
+   * `production` sets `Secure` and the `__Host-` prefix on both cookies. `development` drops them,
+   * but only for requests to http://localhost (127.0.0.1, [::1]); every other host keeps them.
+   * @default "production"
+   */
+  mode?: 'production' | 'development';
+  /**
+   * Base name of the cookies; the CSRF cookie is `<name>.csrf`. Production adds `__Host-`.
+   * @default "tessera"
+   */
+  cookieName?: string;
+  /**
+   * SameSite of both cookies. `lax` keeps the session on links from other sites.
+   * @default "lax"
+   */
+  sameSite?: 'lax' | 'strict';
+  /**
+   * Whether `X-Forwarded-For` is believed, and how far: see `TrustProxy`.
+   * @default false
+   */
+  trustProxy?: TrustProxy;
+  /**
+   * Accept the token from `Authorization: Bearer <token>` (API and mobile clients). Such requests
+   * need no CSRF token, since a browser never adds that header by itself.
+   * @default true
+   */
+  bearer?: boolean;
+  /**
+   * Another request header that may carry the token instead of the cookie (e.g. `x-session-token`).
+   * Treated like a bearer token. @default none
+   */
+  tokenHeader?: string;
+  /**
+   * Requests that need no CSRF token even with an unsafe method: exact paths, or a predicate.
+   * Fastify routes can also say `config: { csrf: false }`.
+   * @default none
+   */
+  skipCsrf?: string[] | ((request: { method: string; path: string }) => boolean);
+  /**
+   * Name of the form field carrying the CSRF token.
+   * @default "_csrf"
+   */
+  csrfField?: string;
+  /**
+   * Name of the header carrying the CSRF token.
+   * @default "x-csrf-token"
+   */
+  csrfHeader?: string;
+}
+
+/** The options after checking, with what every request needs built once. */
+export interface HttpSettings {
+  mode: 'production' | 'development';
+  /** Cookie names and attributes for secure requests, and for development requests to localhost. */
+  cookies: { secure: CookieSettings; local: CookieSettings };
+  trustProxy: false | ((address: string, hop: number) => boolean);
+  bearer: boolean;
+  /** Lower case, or `undefined` when no extra header carries the token. */
+  tokenHeader: string | undefined;
+  skipCsrf: (request: { method: string; path: string }) => boolean;
+  csrfField: string;
+  /** Lower case. */
+  csrfHeader: string;
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
+const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A header name as an option: an HTTP token, returned in lower case. */
+function headerName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !HEADER_NAME.test(value))
+    throw new ConfigError(field, 'must be a header name (letters, digits and - _ .)');
+  return value.toLowerCase();
+}
+
+function skipPredicate(skip: unknown): HttpSettings['skipCsrf'] {
+  if (typeof skip === 'function') return skip as HttpSettings['skipCsrf'];
+  if (Array.isArray(skip)) return (r) => skip.includes(r.path);
+  return () => false;
+}
+
+/**
+ * Checks the options and builds the settings; `maxAgeSeconds` is the cookies' Max-Age (the
+ * manager's idle timeout). A bad value throws `ConfigError` naming the option.
+ */
+export function resolveHttpOptions(
+  options: SessionHttpOptions,
+  maxAgeSeconds: number,
+): HttpSettings {
+  const mode = options.mode ?? HTTP_DEFAULTS.mode;
+  if (mode !== 'production' && mode !== 'development')
+    throw new ConfigError('mode', 'must be "production" or "development"');
+  const baseName = options.cookieName ?? HTTP_DEFAULTS.cookieName;
+  if (typeof baseName !== 'string' || !COOKIE_NAME.test(baseName))
+    throw new ConfigError('cookieName', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  const sameSite = options.sameSite ?? HTTP_DEFAULTS.sameSite;
+  if (sameSite !== 'lax' && sameSite !== 'strict')
+    throw new ConfigError('sameSite', 'must be "lax" or "strict"');
+  const trust = options.trustProxy ?? HTTP_DEFAULTS.trustProxy;
+  const trustProxy = trust === false ? false : trustFunction(trust);
+  const tokenHeader =
+    options.tokenHeader === undefined ? undefined : headerName('tokenHeader', options.tokenHeader);
+  const csrfField = options.csrfField ?? HTTP_DEFAULTS.csrfField;
+  if (typeof csrfField !== 'string' || csrfField === '')
+    throw new ConfigError('csrfField', 'must be a non-empty string');
+  return {
+    mode,
+    cookies: {
+      secure: { names: cookieNames(baseName, true), maxAgeSeconds, sameSite },
+      local: { names: cookieNames(baseName, false), maxAgeSeconds, sameSite },
+    },
+    trustProxy,
+    bearer: Boolean(options.bearer ?? HTTP_DEFAULTS.bearer),
+    tokenHeader,
+    skipCsrf: skipPredicate(options.skipCsrf),
+    csrfField,
+    csrfHeader: headerName('csrfHeader', options.csrfHeader ?? HTTP_DEFAULTS.csrfHeader),
+  };
+}
