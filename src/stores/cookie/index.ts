@@ -12,6 +12,16 @@
  */
 import { ConfigError, DataTooLargeError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
+import {
+  byRecentActivity,
+  expiresAt,
+  expiryReason,
+  isLive,
+  isSessionRecord,
+  patched,
+  touchDue,
+  touched,
+} from '../../core/record.js';
 import type {
   CreateOptions,
   HealthReport,
@@ -25,16 +35,6 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { integerInRange } from '../options.js';
-import {
-  byRecentActivity,
-  expiresAt,
-  expiryReason,
-  isLive,
-  isSessionRecord,
-  patched,
-  touchDue,
-  touched,
-} from '../record.js';
 import type { GenerationStore } from './generations.js';
 import { type CookieSecret, type SealingKey, seal, sealingKeys, unseal } from './seal.js';
 

@@ -3,8 +3,9 @@
  * secondary may hold sessions the primary lacks: listings (deduplicated, most recently active
  * first) and stats (summed).
  */
+
+import { byRecentActivity } from '../../core/record.js';
 import type { ListQuery, ListResult, SessionStore, StoreStats } from '../../core/types.js';
-import { byRecentActivity } from '../record.js';
 
 /** Live sessions of both stores, merged most recently active first, for listing. */
 export async function mergedList(

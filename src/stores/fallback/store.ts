@@ -18,6 +18,7 @@
 import { StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { describeError, silentLogger } from '../../core/logger.js';
+import { byRecentActivity } from '../../core/record.js';
 import type {
   CreateOptions,
   HealthReport,
@@ -33,7 +34,6 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { durationOption, oneOf, positiveInteger } from '../options.js';
-import { byRecentActivity } from '../record.js';
 import { addStats, mergedList } from './merge.js';
 import { PendingTerminations } from './pending.js';
 

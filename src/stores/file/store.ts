@@ -14,6 +14,16 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
+import {
+  byRecentActivity,
+  expiryReason,
+  isLive,
+  parseRecord,
+  patched,
+  tallyStats,
+  touchDue,
+  touched,
+} from '../../core/record.js';
 import { isSessionId } from '../../core/tokens.js';
 import type {
   CreateOptions,
@@ -31,16 +41,6 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { durationOption, positiveInteger } from '../options.js';
-import {
-  byRecentActivity,
-  expiryReason,
-  isLive,
-  parseRecord,
-  patched,
-  tallyStats,
-  touchDue,
-  touched,
-} from '../record.js';
 import { FILE_STORE_NAME, fileError } from './errors.js';
 import { sessionFolder } from './folder.js';
 import { fileLocks } from './locks.js';

@@ -11,6 +11,16 @@
  * is in ./rate-limit.ts, the text-protocol client in ./client.ts.
  */
 import { describeError, silentLogger } from '../../core/logger.js';
+import {
+  byRecentActivity,
+  expiresAt,
+  expiryReason,
+  isLive,
+  parseRecord,
+  patched,
+  touchDue,
+  touched,
+} from '../../core/record.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -24,16 +34,6 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
-import {
-  byRecentActivity,
-  expiresAt,
-  expiryReason,
-  isLive,
-  parseRecord,
-  patched,
-  touchDue,
-  touched,
-} from '../record.js';
 import { RETRY, retryOnConflict } from './cas.js';
 import { MEMCACHED_STORE_NAME, MemcachedClient } from './client.js';
 import { makeKeyer, ttlSeconds } from './keys.js';

@@ -6,6 +6,16 @@
  * process.
  */
 import { StoreError } from '../../core/errors.js';
+import {
+  byRecentActivity,
+  expiresAt,
+  expiryReason,
+  isLive,
+  patched,
+  tallyStats,
+  touchDue,
+  touched,
+} from '../../core/record.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -25,16 +35,6 @@ import type {
 } from '../../core/types.js';
 import { ExpiryHeap } from '../expiry-heap.js';
 import { positiveInteger } from '../options.js';
-import {
-  byRecentActivity,
-  expiresAt,
-  expiryReason,
-  isLive,
-  patched,
-  tallyStats,
-  touchDue,
-  touched,
-} from '../record.js';
 
 /** The memory store's defaults: each option's `@default` names its entry here. */
 export const MEMORY_DEFAULTS = {

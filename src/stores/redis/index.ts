@@ -6,6 +6,7 @@
  * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
  */
 import { describeError, silentLogger } from '../../core/logger.js';
+import { byRecentActivity, expiresAt } from '../../core/record.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -23,7 +24,6 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { positiveInteger, retentionOption } from '../options.js';
-import { byRecentActivity, expiresAt } from '../record.js';
 import { REDIS_STORE_NAME } from './client.js';
 import { connect } from './connection.js';
 import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';

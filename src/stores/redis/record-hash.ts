@@ -4,8 +4,9 @@
  * plain HSET/HDEL of the keys named, done inside a script without parsing anything. Absent
  * optional fields mean `null`.
  */
+
+import { isSessionRecord } from '../../core/record.js';
 import type { JsonValue, SessionData, SessionRecord } from '../../core/types.js';
-import { isSessionRecord } from '../record.js';
 
 export const DATA_FIELD_PREFIX = 'd:';
 

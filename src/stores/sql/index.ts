@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import { resolveSqlConfig, type SqlConfig, type SqlDialect } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
+import { expiresAt, patched, touchDue, touched } from '../../core/record.js';
 import type {
   HealthReport,
   ListQuery,
@@ -30,7 +31,6 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { positiveInteger, retentionOption } from '../options.js';
-import { expiresAt, patched, touchDue, touched } from '../record.js';
 import { cleanupRows } from './cleanup.js';
 import { isHandle, openSqlConnection, type SqlHandle } from './connection.js';
 import { SQL_STORE_NAME, tableNames } from './dialect.js';

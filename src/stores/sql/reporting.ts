@@ -3,13 +3,14 @@
  * terminated sessions, and counts by user, browser, OS and device type. Each is a query on the
  * (status, …) indexes; none takes a lock.
  */
+
+import { emptyStats } from '../../core/record.js';
 import type {
   ListQuery,
   ListResult,
   StoreStats,
   TerminatedSessionRecord,
 } from '../../core/types.js';
-import { emptyStats } from '../record.js';
 import { type InvalidRowReport, liveRecords, readRow } from './rows.js';
 import { type Db, n } from './schema.js';
 

@@ -4,6 +4,8 @@
  * edited by hand into an invalid state (bad JSON, a NULL expiry, an unknown status) comes back as
  * `null` with the problem named, never as an exception.
  */
+
+import { expiresAt, expiryReason, isSessionRecord } from '../../core/record.js';
 import type {
   MissReason,
   SessionRecord,
@@ -11,7 +13,6 @@ import type {
   TerminationReason,
 } from '../../core/types.js';
 import { TERMINATION_REASONS } from '../../core/types.js';
-import { expiresAt, expiryReason, isSessionRecord } from '../record.js';
 
 /** Column values as the drivers return them: pg gives BIGINT as strings, the others as numbers. */
 export interface SessionRow {
