@@ -43,13 +43,17 @@ let work: string;
 let app: string;
 let files: string[];
 
-/** `npm` with the user's environment, minus what a test runner sets that npm would inherit. */
-function npm(args: string[], cwd: string) {
+/** The user's environment, minus the `npm_*` variables `npm test` sets that npm and npx would inherit. */
+function userEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key];
+  return env;
+}
+
+function npm(args: string[], cwd: string) {
   return run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
-    env,
+    env: userEnv(),
     timeout: 240_000,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -207,10 +211,11 @@ describe('the packed package, installed into a new project', () => {
   it('in this repository, after its set-up command, npx tessera runs the CLI', async () => {
     const { stdout } = await run('npx', ['--no-install', 'tessera', '--help'], {
       cwd: root,
-      timeout: 60_000,
+      env: userEnv(),
+      timeout: 120_000,
     });
     assert.match(stdout, /doctor/);
-  });
+  }, 150_000);
 
   it('the installed tessera binary answers --help and runs doctor on SQLite', async () => {
     const bin = join(app, 'node_modules', '.bin', 'tessera');
