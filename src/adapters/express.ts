@@ -171,8 +171,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
         const field = body?.[http.csrfField];
         submitted = typeof field === 'string' ? field : undefined;
       }
-      if (!session.verifyCsrf(submitted))
-        return send(res, http.answer('csrf', request.header('accept')));
+      if (!session.verifyCsrf(submitted)) return send(res, http.refuse('csrf', request));
     }
 
     holdResponse(res, async () => {
@@ -181,10 +180,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
         for (const cookie of cookies) res.append('Set-Cookie', cookie);
         return null;
       } catch (err) {
-        return (
-          http.answerError(err, request) ??
-          http.answer('store_unavailable', request.header('accept'))
-        );
+        return http.answerError(err, request) ?? http.refuse('store_unavailable', request);
       }
     });
     next();

@@ -101,8 +101,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
       const field = (request.body as Record<string, unknown> | undefined)?.[http.csrfField];
       submitted = typeof field === 'string' ? field : undefined;
     }
-    if (!session.verifyCsrf(submitted))
-      return send(reply, http.answer('csrf', req.header('accept')));
+    if (!session.verifyCsrf(submitted)) return send(reply, http.refuse('csrf', req));
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {
@@ -114,8 +113,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
       return payload;
     } catch (err) {
       // Nothing has been sent yet: the answer becomes the truth about the failed save.
-      const answer =
-        http.answerError(err, req) ?? http.answer('store_unavailable', req.header('accept'));
+      const answer = http.answerError(err, req) ?? http.refuse('store_unavailable', req);
       reply.code(answer.status);
       reply.removeHeader('set-cookie');
       reply.headers(answer.headers);

@@ -81,8 +81,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
         const field = body[http.csrfField];
         submitted = typeof field === 'string' ? field : undefined;
       }
-      if (!session.verifyCsrf(submitted))
-        return toResponse(http.answer('csrf', req.header('accept')));
+      if (!session.verifyCsrf(submitted)) return toResponse(http.refuse('csrf', req));
     }
 
     await next();
@@ -105,9 +104,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       }
     } catch (err) {
       c.res = undefined;
-      c.res = toResponse(
-        http.answerError(err, req) ?? http.answer('store_unavailable', req.header('accept')),
-      );
+      c.res = toResponse(http.answerError(err, req) ?? http.refuse('store_unavailable', req));
     }
   };
 }

@@ -159,7 +159,12 @@ export type ValidateReason = MissReason | 'malformed' | 'ua_mismatch' | 'ip_chan
 
 export type ValidateResult<Data extends SessionData> =
   | { session: Session<Data>; reason?: undefined }
-  | { session: null; reason: ValidateReason };
+  | {
+      session: null;
+      reason: ValidateReason;
+      /** With `terminated`: why it ended (`admin`, `limit`, `logout`, …), where the store keeps it. */
+      terminationReason?: TerminationReason;
+    };
 
 export interface CreateSessionInput<Data extends SessionData> {
   userId?: string | null;
@@ -517,7 +522,9 @@ export function createSessionManager<Data extends SessionData = SessionData>(
           counters.expired++;
           events.emit('expired', { id, reason: found.reason, count: 1 });
         }
-        return { session: null, reason: found.reason };
+        return found.terminationReason
+          ? { session: null, reason: found.reason, terminationReason: found.terminationReason }
+          : { session: null, reason: found.reason };
       }
       const session = found.record as Session<Data>;
       if (config.bindUserAgent && (request.userAgent ?? null) !== session.userAgent) {

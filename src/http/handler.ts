@@ -18,7 +18,13 @@ import {
   readCookies,
   sessionCookie,
 } from './cookies.js';
-import { type ErrorAnswer, errorAnswer, isStoreFailure } from './responses.js';
+import {
+  type ErrorAnswer,
+  errorAnswer,
+  type HttpErrorKind,
+  isStoreFailure,
+  type Refusal,
+} from './responses.js';
 import { type CommitOutcome, RequestSession } from './session.js';
 
 export interface SessionHttpOptions {
@@ -64,6 +70,14 @@ export interface SessionHttpOptions {
   csrfField?: string;
   /** Name of the header carrying the CSRF token. @default "x-csrf-token" */
   csrfHeader?: string;
+  /**
+   * Renders the HTML of the layer's own refusals (403 CSRF, 503 store outage, 400) for browsers,
+   * so they can look like the app's other pages. Return the whole document, or `null` for the
+   * built-in page; status and headers stay the layer's. JSON clients always get the JSON body.
+   * Escape what you print (`escapeHtml`); a hook that throws gets the built-in page.
+   * @default a plain built-in page
+   */
+  refusalPage?: (refusal: Refusal) => string | null | undefined;
 }
 
 /** A request as the core sees it: method, path, header strings and the socket's peer. */
@@ -91,8 +105,10 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
   readonly csrfField: string;
   /** Saves the session's delta and returns the Set-Cookie header values for the response. */
   commit(request: HttpRequestLike, session: RequestSession<Data>): Promise<string[]>;
-  /** The 403/429/503/400 answers, JSON or HTML by `Accept`. */
+  /** The 403/429/503/400 answers, JSON or HTML by `Accept` (the built-in page). */
   answer: typeof errorAnswer;
+  /** The answer refusing `request`: JSON or HTML by its `Accept`, HTML from `refusalPage`. */
+  refuse(kind: HttpErrorKind, request: HttpRequestLike): ErrorAnswer;
   /** The answer for an error thrown while handling a request, or `null` when it is not ours. */
   answerError(err: unknown, request: HttpRequestLike): ErrorAnswer | null;
 }
@@ -144,6 +160,14 @@ export function createSessionHttp<Data extends SessionData>(
         ? (r: { path: string }) => skip.includes(r.path)
         : () => false;
   const maxAgeSeconds = Math.floor(manager.settings.idleTimeout / 1000);
+  const refusalPage = options.refusalPage;
+  if (refusalPage !== undefined && typeof refusalPage !== 'function')
+    throw new ConfigError('refusalPage', 'must be a function (refusal) => HTML string');
+  const refuse = (kind: HttpErrorKind, request: HttpRequestLike): ErrorAnswer =>
+    errorAnswer(kind, request.header('accept'), {
+      page:
+        refusalPage && ((r) => refusalPage({ ...r, method: request.method, path: request.path })),
+    });
 
   function settingsFor(request: HttpRequestLike): CookieSettings {
     const secure = !(mode === 'development' && isLocalHost(request.header('host')));
@@ -154,6 +178,7 @@ export function createSessionHttp<Data extends SessionData>(
     manager,
     csrfField,
     answer: errorAnswer,
+    refuse,
 
     async load(request) {
       const settings = settingsFor(request);
@@ -179,6 +204,10 @@ export function createSessionHttp<Data extends SessionData>(
         ip,
         userAgent,
         loadedAt,
+        miss:
+          found && !found.session
+            ? { reason: found.reason, terminationReason: found.terminationReason ?? null }
+            : null,
       });
       // A cookie that names no live session is cleared with the response.
       if (source !== 'bearer' && cookies.sessionSent && !session.exists) deadCookie.add(session);
@@ -224,7 +253,7 @@ export function createSessionHttp<Data extends SessionData>(
     answerError(err, request) {
       if (!isStoreFailure(err)) return null;
       // The manager has already logged and counted the failure (storeError event).
-      return errorAnswer('store_unavailable', request.header('accept'));
+      return refuse('store_unavailable', request);
     },
   };
 }
@@ -268,8 +297,7 @@ export async function handleFetch<Data extends SessionData>(
         const value = form?.get(http.csrfField);
         submitted = typeof value === 'string' ? value : undefined;
       }
-      if (!session.verifyCsrf(submitted))
-        return toResponse(http.answer('csrf', req.header('accept')));
+      if (!session.verifyCsrf(submitted)) return toResponse(http.refuse('csrf', req));
     }
     const response = await handler(request, session);
     const cookies = await http.commit(req, session);

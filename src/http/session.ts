@@ -4,9 +4,9 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
-import type { IssuedSession, Session, SessionManager } from '../core/manager.js';
+import type { IssuedSession, Session, SessionManager, ValidateReason } from '../core/manager.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
-import type { JsonValue, SessionData } from '../core/types.js';
+import type { JsonValue, SessionData, TerminationReason } from '../core/types.js';
 
 /** Data key that carries flash messages to the next request. */
 export const FLASH_KEY = '__flash';
@@ -18,6 +18,27 @@ export type LoginResult =
   | { ok: true; userId: string }
   | { ok: false; reason: 'invalid'; remaining: number }
   | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
+
+/**
+ * Why the token a request presented names no live session: `validate`'s reason, and for a
+ * `terminated` session why it ended where the store keeps that. An app uses it to tell a user why
+ * they were signed out (an administrator, another device, the per-user limit, inactivity).
+ */
+export interface SessionMiss {
+  /**
+   * `expired_idle` (inactivity), `expired_absolute` (the absolute lifetime), `terminated` (ended by
+   * a logout, an administrator, the per-user limit, …), `not_found` (unknown, or ended in a store
+   * that keeps no trace: Redis, Memcached, file), `malformed` (not a token), `ua_mismatch` or
+   * `ip_changed` (ended by the hijack checks).
+   */
+  reason: ValidateReason;
+  /**
+   * With `terminated`: `logout` (signed out elsewhere, e.g. revoked from another device),
+   * `logout-all`, `admin`, `limit` (evicted by `maxSessionsPerUser`), `rotated`, `hijack` or
+   * `timeout`. `null` where the store does not keep it (only SQL and hybrid stores do).
+   */
+  terminationReason: TerminationReason | null;
+}
 
 /** What the handler passes in when it builds the session for a request. */
 export interface RequestSessionInit<Data extends SessionData> {
@@ -31,6 +52,8 @@ export interface RequestSessionInit<Data extends SessionData> {
   userAgent: string | null;
   /** Epoch ms just before the session was read, to tell whether this request touched it. */
   loadedAt: number;
+  /** Why the presented token found no session. @default null */
+  miss?: SessionMiss | null;
 }
 
 /** What `commit()` decided about cookies; the handler turns it into Set-Cookie headers. */
@@ -50,6 +73,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #userAgent: string | null;
   readonly #loadedAt: number;
   readonly #csrfCookie: string | null;
+  readonly #miss: SessionMiss | null;
   #preCsrf: string | null;
   #preCsrfIssued = false;
   #set = new Map<string, JsonValue>();
@@ -68,6 +92,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#userAgent = init.userAgent;
     this.#loadedAt = init.loadedAt;
     this.#csrfCookie = init.csrfCookie;
+    this.#miss = init.miss ?? null;
     this.#preCsrf = isWellFormedToken(init.csrfCookie) ? init.csrfCookie : null;
   }
 
@@ -84,6 +109,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** Whether a stored session backs this request (false for a first-time anonymous visitor). */
   get exists(): boolean {
     return this.#record !== null;
+  }
+
+  /**
+   * Why the token this request presented (cookie or header) no longer works, or `null` when it
+   * presented none or its session is live. It describes the request as it arrived: a login later
+   * in the same request does not clear it. Typical use: a login page that says "An administrator
+   * ended this session" or "Signed out after 30 minutes of inactivity".
+   */
+  get miss(): SessionMiss | null {
+    return this.#miss;
   }
 
   /** How the token arrived: `cookie`, `bearer` (an API client's header) or `null`. */

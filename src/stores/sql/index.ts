@@ -38,6 +38,7 @@ import type {
   ListQuery,
   ListResult,
   LookupResult,
+  MissReason,
   SessionPatch,
   SessionRecord,
   SessionStore,
@@ -433,6 +434,20 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     return expiryReason(read.record, now) ?? read.record;
   }
 
+  /**
+   * The miss for a row that is not live. A terminated row says why it ended (the audit row keeps
+   * it); one that cleanup retired as a timeout reports its expiry, as before cleanup ran.
+   */
+  function missOf(row: SessionRow | undefined, reason: MissReason): LookupResult {
+    const read = reason === 'terminated' && row ? readRow(row) : null;
+    if (!read?.ok || read.status !== 'terminated') return { record: null, reason };
+    const ended = read.record.terminationReason;
+    const expired =
+      ended === 'timeout' ? expiryReason(read.record, read.record.terminatedAt) : null;
+    if (expired) return { record: null, reason: expired };
+    return { record: null, reason, terminationReason: ended };
+  }
+
   function liveRecords(rows: SessionRow[], now: number): SessionRecord[] {
     const out: SessionRecord[] = [];
     for (const row of rows) {
@@ -536,7 +551,7 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
           .where('id', '=', id)
           .executeTakeFirst();
         const found = liveRecord(row, now);
-        if (typeof found === 'string') return { record: null, reason: found };
+        if (typeof found === 'string') return missOf(row, found);
         if (!touch || !touchDue(found, touch, now)) return { record: found, touched: false };
         const next = touched(found, touch, now);
         // Only the time columns change, and only while the session is still active and live:
