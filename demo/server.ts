@@ -46,7 +46,9 @@ async function openStore(): Promise<{
     // The shared factory (src/stores/from-config.ts) builds any backend from the environment.
     const factoryPath = '../src/stores/from-config.js';
     const mod = (await import(factoryPath)) as StoreFactory;
-    const options = { prefix: 'tessera-demo:', ...(mod.storeOptionsFromEnv?.() ?? {}), logger };
+    // No prefix of its own: the demo and `tessera` (the CLI) see the same sessions under the same
+    // environment, SESSION_KEY_PREFIX included.
+    const options = { ...(mod.storeOptionsFromEnv?.() ?? {}), logger };
     const store = await mod.createStoreFromConfig(env, options);
     const rateLimitStore = (await mod.createRateLimitStoreFromConfig?.(env, options)) ?? null;
     return {
