@@ -60,7 +60,7 @@ header{padding:10px 12px;gap:6px 16px}header .end{margin-left:0}main{padding:12p
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}table.stack thead{display:none}
 table.stack tr{border-bottom:1px solid #dde3ec;padding:8px 10px}table.stack td{border:0;padding:2px 0;white-space:normal;overflow-wrap:anywhere}
 table.stack td[data-label]::before{content:attr(data-label) ": ";color:#6b7588;font-size:12px}
-.activity .odd{display:none}.panel{padding:12px 10px}
+.activity .odd{display:none}.panel{padding:12px 10px}.filter input{flex:1 1 140px;width:auto}
 }
 `;
 
