@@ -2,7 +2,8 @@
  * `npm start`: the demo on http://localhost:3000 (`PORT` to change). With no configuration it keeps
  * sessions in SQLite at `.tessera/demo.sqlite` under the project folder (`TESSERA_DEMO_DB` to
  * change), so sessions survive a restart and no external service is needed. `SESSION_STORAGE`
- * (with `REDIS_URL`, `DATABASE_URL`, …) switches the backend through `configFromEnv()`.
+ * (with `REDIS_URL`, `DATABASE_URL`, `SESSION_KEY_PREFIX`, …) switches the backend through
+ * `configFromEnv()` and `storeOptionsFromEnv()`, the same variables the `tessera` CLI reads.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
