@@ -4,9 +4,12 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
-import type { IssuedSession, Session, SessionManager, ValidateReason } from '../core/manager.js';
+import type { IssuedSession, Session, SessionManager } from '../core/manager.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
-import type { JsonValue, SessionData, TerminationReason } from '../core/types.js';
+import type { JsonValue, SessionData } from '../core/types.js';
+import type { SessionMiss } from './session-miss.js';
+
+export type { SessionMiss } from './session-miss.js';
 
 /** Data key that carries flash messages to the next request. */
 export const FLASH_KEY = '__flash';
@@ -18,27 +21,6 @@ export type LoginResult =
   | { ok: true; userId: string }
   | { ok: false; reason: 'invalid'; remaining: number }
   | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
-
-/**
- * Why the token a request presented names no live session: `validate`'s reason, and for a
- * `terminated` session why it ended where the store keeps that. An app uses it to tell a user why
- * they were signed out (an administrator, another device, the per-user limit, inactivity).
- */
-export interface SessionMiss {
-  /**
-   * `expired_idle` (inactivity), `expired_absolute` (the absolute lifetime), `terminated` (ended by
-   * a logout, an administrator, the per-user limit, …), `not_found` (unknown, or ended in a store
-   * that keeps no trace: Redis, Memcached, file), `malformed` (not a token), `ua_mismatch` or
-   * `ip_changed` (ended by the hijack checks).
-   */
-  reason: ValidateReason;
-  /**
-   * With `terminated`: `logout` (signed out elsewhere, e.g. revoked from another device),
-   * `logout-all`, `admin`, `limit` (evicted by `maxSessionsPerUser`), `rotated`, `hijack` or
-   * `timeout`. `null` where the store does not keep it (only SQL and hybrid stores do).
-   */
-  terminationReason: TerminationReason | null;
-}
 
 /** What the handler passes in when it builds the session for a request. */
 export interface RequestSessionInit<Data extends SessionData> {
