@@ -1,7 +1,9 @@
 /**
  * The demo application on the Express adapter: login (rate-limited), a home page with a
  * CSRF-protected form writing to the session, flash messages, "your devices" with revoke and
- * "log out everywhere else", logout, and the admin dashboard at /admin for the admin user.
+ * "log out everywhere else", logout, and the admin dashboard at /admin for the admin user. A
+ * visitor whose session ended is told why on the login page (`session.miss`), and the session
+ * middleware's own refusals (a stale CSRF token, a store outage) use the demo's layout.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { sessionOf, tesseraSession } from '../src/adapters/express.js';
@@ -13,8 +15,16 @@ import {
 } from '../src/admin/index.js';
 import type { SessionManager } from '../src/core/manager-api.js';
 import { retryAfterSeconds } from '../src/http/responses.js';
+import { signedOutCode, signedOutMessage } from './signed-out.js';
 import { checkPassword, type DemoUser, userById } from './users.js';
-import { devicesPage, homePage, type Layout, loginPage, messagePage } from './views.js';
+import {
+  devicesPage,
+  homePage,
+  type Layout,
+  loginPage,
+  messagePage,
+  refusalPage,
+} from './views.js';
 
 /** What the demo keeps in a session. */
 export type DemoData = { notes?: string[] };
@@ -53,7 +63,14 @@ export function createDemoApp({
     res.status(health.ok ? 200 : 503).json(health);
   });
 
-  const sessions = tesseraSession(manager, { mode, trustProxy });
+  const sessions = tesseraSession(manager, {
+    mode,
+    trustProxy,
+    refusalPage,
+    // The dashboard checks the CSRF token of every POST itself and answers a bad one with its own
+    // "Request refused" page (and JSON for its API), so the middleware leaves /admin to it.
+    skipCsrf: ({ path }) => isAdminPath(path),
+  });
   app.use(sessions);
   app.use(express.urlencoded({ extended: false, limit: '20kb' }));
 
@@ -70,9 +87,20 @@ export function createDemoApp({
     const value = (req.body as Record<string, unknown> | undefined)?.[name];
     return typeof value === 'string' ? value : '';
   };
+  /** Why the cookie this request presented stopped working, as a sentence (or `null`). */
+  const signedOut = (req: Request): string | null => {
+    const code = signedOutCode(sessionOf(req).miss);
+    return code ? signedOutMessage(code, manager.settings) : null;
+  };
+  /** To the login page, with the reason as a flash: the redirect clears the dead cookie. */
+  const toLogin = (req: Request, res: Response) => {
+    const why = signedOut(req);
+    if (why) sessionOf(req).flash('warn', why);
+    res.redirect(303, '/login');
+  };
   const requireUser = (req: Request, res: Response, next: NextFunction) => {
     if (userById(sessionOf(req).userId)) return next();
-    res.redirect(303, '/login');
+    toLogin(req, res);
   };
 
   app.get('/', requireUser, (req, res) => {
@@ -82,7 +110,7 @@ export function createDemoApp({
 
   app.get('/login', (req, res) => {
     if (sessionOf(req).userId) return res.redirect(303, '/');
-    res.type('html').send(loginPage(layout(req, 'Log in')));
+    res.type('html').send(loginPage(layout(req, 'Log in'), { signedOut: signedOut(req) }));
   });
 
   app.post('/login', async (req, res) => {
@@ -174,12 +202,13 @@ export function createDemoApp({
   });
 
   // ── Admin dashboard ──────────────────────────────────────────────────────────────────────────
-  // `tessera-session/admin` is a Fetch-style handler; `requireAdmin` answers first with the demo's own login
-  // redirect and 403 page, and the handler checks `authorize` and the CSRF token again itself.
+  // `tessera-session/admin` is a Fetch-style handler; for its pages `requireAdmin` answers first with
+  // the demo's own login redirect and 403 page. The JSON API is left to the handler, which answers
+  // 401/403 as JSON; it checks `authorize` and the CSRF token itself in every case.
   const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
     const user = userById(sessionOf(req).userId);
-    if (user?.admin) return next();
-    if (!user) return res.redirect(303, '/login');
+    if (user?.admin || isAdminApi(req.path)) return next();
+    if (!user) return toLogin(req, res);
     res
       .status(403)
       .type('html')
@@ -195,6 +224,8 @@ export function createDemoApp({
     manager,
     basePath: '/admin',
     loginUrl: '/login',
+    appLink: { href: '/', label: 'Back to the demo' },
+    logoutUrl: '/logout',
     authorize: (session) => userById(session.userId)?.admin === true,
     ...adminChart,
   });
@@ -214,4 +245,12 @@ export function createDemoApp({
   });
   app.use(sessions.errors);
   return app;
+}
+
+function isAdminPath(path: string): boolean {
+  return path === '/admin' || path.startsWith('/admin/');
+}
+
+function isAdminApi(path: string): boolean {
+  return path === '/admin/api' || path.startsWith('/admin/api/');
 }

@@ -2,7 +2,8 @@
  * `npm start`: the demo on http://localhost:3000 (`PORT` to change). With no configuration it keeps
  * sessions in SQLite at `.tessera/demo.sqlite` under the project folder (`TESSERA_DEMO_DB` to
  * change), so sessions survive a restart and no external service is needed. `SESSION_STORAGE`
- * (with `REDIS_URL`, `DATABASE_URL`, …) switches the backend through `configFromEnv()`.
+ * (with `REDIS_URL`, `DATABASE_URL`, `SESSION_KEY_PREFIX`, …) switches the backend through
+ * `configFromEnv()` and `storeOptionsFromEnv()`, the same variables the `tessera` CLI reads.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -46,7 +47,9 @@ async function openStore(): Promise<{
     // The shared factory (src/stores/from-config.ts) builds any backend from the environment.
     const factoryPath = '../src/stores/from-config.js';
     const mod = (await import(factoryPath)) as StoreFactory;
-    const options = { prefix: 'tessera-demo:', ...(mod.storeOptionsFromEnv?.() ?? {}), logger };
+    // No prefix of its own: the demo and `tessera` (the CLI) see the same sessions under the same
+    // environment, SESSION_KEY_PREFIX included.
+    const options = { ...(mod.storeOptionsFromEnv?.() ?? {}), logger };
     const store = await mod.createStoreFromConfig(env, options);
     const rateLimitStore = (await mod.createRateLimitStoreFromConfig?.(env, options)) ?? null;
     return {

@@ -1,7 +1,9 @@
 /**
  * Inline SVG charts drawn on the server: a horizontal bar chart for the device breakdowns and a
  * line chart for active sessions over time. No script, no build step; the page's CSP can stay
- * `default-src 'none'`. Every label goes through `escapeHtml`.
+ * `default-src 'none'`. Both fit a phone: the bar chart scales down from 360 units (CSS
+ * `max-width:100%`), the line chart stretches with text at a fixed size. Every label goes through
+ * `escapeHtml`.
  */
 import { escapeHtml } from '../http/responses.js';
 import type { ActivitySample } from './history.js';
@@ -51,54 +53,64 @@ function clock(at: number, seconds = false): string {
   return new Date(at).toISOString().slice(11, seconds ? 19 : 16);
 }
 
-/** Active sessions over `[from, to]` as a line with dots at the samples; hour ticks on the x axis. */
+/**
+ * Active sessions over `[from, to]` as a line with dots at the samples, time ticks on the x axis.
+ *
+ * The plot has no viewBox: its x positions are percentages and its text is in CSS pixels, so it
+ * stretches to any width while the labels keep their size (a scaled 760-wide drawing on a 360 px
+ * phone would shrink them to 4 px). The y labels sit in a fixed-width column of their own; the
+ * area and the line, which need point lists, live in a nested SVG stretched horizontally. On
+ * narrow screens every other tick label is hidden (`.odd`) so they do not collide.
+ */
 export function activityChart(samples: ActivitySample[], from: number, to: number): string {
-  const width = 760;
   const height = 220;
-  const left = 44;
-  const right = 16;
+  const axisWidth = 44;
   const topPad = 12;
   const bottom = 28;
-  const plotW = width - left - right;
   const plotH = height - topPad - bottom;
   const peak = Math.max(1, ...samples.map((s) => s.activeSessions));
   const yMax = niceCeiling(peak);
-  const x = (at: number) => left + ((at - from) / (to - from)) * plotW;
-  const y = (n: number) => topPad + plotH - (n / yMax) * plotH;
+  const xp = (at: number) => (((at - from) / (to - from)) * 100).toFixed(2);
+  const y = (n: number) => (topPad + plotH - (n / yMax) * plotH).toFixed(1);
 
+  const axis: string[] = [];
   const parts: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const value = (yMax / 4) * i;
-    const yy = y(value).toFixed(1);
-    parts.push(
-      `<line x1="${left}" x2="${width - right}" y1="${yy}" y2="${yy}" class="grid"/>`,
-      `<text x="${left - 6}" y="${(Number(yy) + 4).toFixed(1)}" text-anchor="end" class="label">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`,
+    const yy = y(value);
+    parts.push(`<line x1="0" x2="100%" y1="${yy}" y2="${yy}" class="grid"/>`);
+    axis.push(
+      `<text x="${axisWidth - 6}" y="${(Number(yy) + 4).toFixed(1)}" text-anchor="end" class="label">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`,
     );
   }
   // The smallest round step that gives at most 8 ticks over the span.
   const span = to - from;
   const step = TICK_STEPS.find((s) => span / s <= 8) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
-  for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
-    const xx = x(t).toFixed(1);
+  let n = 0;
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step, n++) {
+    const xx = `${xp(t)}%`;
     parts.push(
       `<line x1="${xx}" x2="${xx}" y1="${topPad}" y2="${topPad + plotH}" class="grid"/>`,
-      `<text x="${xx}" y="${height - 8}" text-anchor="middle" class="label">${clock(t, step < 60_000)}</text>`,
+      `<text x="${xx}" y="${height - 8}" text-anchor="middle" class="label tick${n % 2 ? ' odd' : ''}">${clock(t, step < 60_000)}</text>`,
     );
   }
   if (samples.length > 0) {
-    const points = samples.map((s) => `${x(s.at).toFixed(1)},${y(s.activeSessions).toFixed(1)}`);
+    // The nested drawing is 1000 units wide, stretched to the plot's width.
+    const ux = (at: number) => (((at - from) / (to - from)) * 1000).toFixed(1);
+    const points = samples.map((s) => `${ux(s.at)},${y(s.activeSessions)}`);
     const first = samples[0]!;
     const last = samples[samples.length - 1]!;
     parts.push(
-      `<polygon class="area" points="${x(first.at).toFixed(1)},${y(0).toFixed(1)} ${points.join(' ')} ${x(last.at).toFixed(1)},${y(0).toFixed(1)}"/>`,
-      `<polyline class="line" points="${points.join(' ')}"/>`,
+      `<svg x="0" y="0" width="100%" height="${height}" viewBox="0 0 1000 ${height}" preserveAspectRatio="none" aria-hidden="true">`,
+      `<polygon class="area" points="${ux(first.at)},${y(0)} ${points.join(' ')} ${ux(last.at)},${y(0)}"/>`,
+      `<polyline class="line" vector-effect="non-scaling-stroke" points="${points.join(' ')}"/></svg>`,
       ...samples.map(
         (s) =>
-          `<circle cx="${x(s.at).toFixed(1)}" cy="${y(s.activeSessions).toFixed(1)}" r="2.5" class="dot"><title>${new Date(s.at).toISOString()}: ${s.activeSessions} active, ${s.distinctUsers} users</title></circle>`,
+          `<circle cx="${xp(s.at)}%" cy="${y(s.activeSessions)}" r="3" class="dot"><title>${new Date(s.at).toISOString()}: ${s.activeSessions} active, ${s.distinctUsers} users</title></circle>`,
       ),
     );
   }
-  return `<svg role="img" aria-label="Active sessions from ${clock(from)} to ${clock(to)} UTC" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMidYMid meet" class="activity">${parts.join('')}</svg>`;
+  return `<div class="activity"><svg class="yaxis" width="${axisWidth}" height="${height}" aria-hidden="true">${axis.join('')}</svg><svg role="img" aria-label="Active sessions from ${clock(from)} to ${clock(to)} UTC" class="plot" width="100%" height="${height}">${parts.join('')}</svg></div>`;
 }
 
 /** 1, 2, 5 × 10^n at or above `n`, so the y axis has round ticks. */

@@ -10,15 +10,30 @@ import type { Output } from './output.js';
 
 /** A mistake on the command line: printed as one line with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
+  /** Whether `--help` would tell the user more (not for an ambiguous id prefix). */
+  readonly pointsToHelp: boolean = true;
+}
+
+/**
+ * The configured backend is not set up for this command: an SQLite file that does not exist, a
+ * database without the session table. One line saying what to run, exit code 3.
+ */
+export class SetupError extends Error {
+  override readonly name = 'SetupError';
 }
 
 /** The exit codes, for scripts. */
 export const EXIT = {
   ok: 0,
-  /** A check failed (`doctor`), or nothing matched (`sessions revoke ID` of no live session). */
+  /**
+   * A check failed (`doctor`), or nothing matched (`sessions revoke` of no live session, or of a
+   * user without any).
+   */
   failed: 1,
+  /** A mistake on the command line, an ambiguous session id prefix included. */
   usage: 2,
+  /** A bad configuration, or a backend not set up (a missing SQLite file or session table). */
   config: 3,
   /** The backend is unreachable or timed out. */
   unavailable: 4,

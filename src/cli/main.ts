@@ -6,15 +6,24 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, StoreUnavailableError, TesseraError } from '../core/errors.js';
 import { loadCliConfig } from './config.js';
-import { type Command, type CommandContext, EXIT, lazyBackend, UsageError } from './context.js';
+import {
+  type Command,
+  type CommandContext,
+  EXIT,
+  lazyBackend,
+  SetupError,
+  UsageError,
+} from './context.js';
 import { type Output, processOutput } from './output.js';
+import { assertSqlReady } from './sql-ready.js';
 
 const HELP = `Usage: tessera <command> [options]
 
 Commands:
   stats                                 active sessions, users, browsers, OS and device types
   sessions list [--user ID] [--limit N] live sessions, most recently active first (default 20)
-  sessions revoke ID | --user ID        end one session, or every session of a user
+  sessions revoke ID | --user ID        end one session (ID: 64 hex characters, or a unique
+                                        prefix of at least 8), or every session of a user
   cleanup                               remove expired sessions and count them
   migrate                               create or upgrade the SQL schema
   doctor                                check configuration and backend; exit 0 only when healthy
@@ -27,9 +36,12 @@ Options:
 
 Configuration (environment): SESSION_STORAGE, SESSION_FALLBACK, REDIS_URL, REDIS_HOST, REDIS_PORT,
 REDIS_DB, REDIS_USERNAME, REDIS_PASSWORD, REDIS_SSL, MEMCACHED_SERVERS, DATABASE_URL,
-SESSION_KEY_PREFIX, SESSION_FILE_DIR, SESSION_COOKIE_SECRETS.
+SESSION_KEY_PREFIX (the Redis / Memcached key prefix: the same as your app's, "tessera:" unless
+set), SESSION_FILE_DIR, SESSION_COOKIE_SECRETS.
 
-Exit codes: 0 ok, 1 check failed or nothing matched, 2 usage, 3 configuration, 4 backend unavailable.
+Exit codes: 0 ok, 1 check failed or nothing matched (revoke of no live session), 2 usage (an
+ambiguous id prefix too), 3 configuration or setup (a missing SQLite file or session table),
+4 backend unavailable.
 `;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -62,7 +74,11 @@ function rootCause(err: Error): string | undefined {
 
 function describe(err: unknown): { message: string; code: number } {
   if (err instanceof UsageError)
-    return { message: `${err.message} (see tessera --help)`, code: EXIT.usage };
+    return {
+      message: err.pointsToHelp ? `${err.message} (see tessera --help)` : err.message,
+      code: EXIT.usage,
+    };
+  if (err instanceof SetupError) return { message: err.message, code: EXIT.config };
   const parse = (err as { code?: unknown })?.code;
   if (typeof parse === 'string' && parse.startsWith('ERR_PARSE_ARGS'))
     return { message: `${(err as Error).message} (see tessera --help)`, code: EXIT.usage };
@@ -133,6 +149,8 @@ export async function main(argv: string[], out: Output = processOutput()): Promi
       out,
       config: backend.config,
       async store(extra) {
+        // Opening a missing SQLite file would create an empty one: only `migrate` may.
+        if (name !== 'doctor') await assertSqlReady(backend.config());
         const store = await backend.store(extra);
         if (store.name === 'memory' && name !== 'doctor')
           out.note(

@@ -154,8 +154,9 @@ interface SqlConnection {
 
 async function connectSql(config: ResolvedSqlConfig): Promise<SqlConnection | null> {
   if (config.dialect === 'sqlite') {
-    const memory = config.url === ':memory:' || config.url === '';
-    const path = memory ? ':memory:' : resolve(config.url);
+    const file = sqliteFile(config);
+    const memory = file === null;
+    const path = file ?? ':memory:';
     // Opening a missing file would create it: a probe must not.
     if (!memory && !existsSync(path)) return null;
     const { default: Database } = await load<{ default: typeof import('better-sqlite3') }>(
@@ -277,6 +278,35 @@ export async function probeSql(config: ResolvedSqlConfig): Promise<SqlProbe | nu
 function quote(config: ResolvedSqlConfig, name: string): string {
   // The table name is validated as a plain identifier by the configuration schema.
   return config.dialect === 'mysql' ? `\`${name}\`` : `"${name}"`;
+}
+
+/**
+ * Whether the session table exists: `true`, `false`, or `null` for an SQLite file that does not
+ * exist (the probe never creates it). Reads nothing but the table's shape.
+ */
+export async function sessionTableExists(config: ResolvedSqlConfig): Promise<boolean | null> {
+  const conn = await connectSql(config);
+  if (!conn) return null;
+  try {
+    await conn.query(`select 1 from ${quote(config, config.table)} where 1 = 0`);
+    return true;
+  } catch (err) {
+    if (conn.missingTable(err)) return false;
+    throw new StoreUnavailableError('sql', conn.address, errorText(err), { cause: err });
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+/** Where an SQL configuration points, for messages: `sqlite /abs/file` or `postgres host:port`. */
+export function sqlLocation(config: ResolvedSqlConfig): string {
+  if (config.dialect === 'sqlite') return `sqlite ${sqliteFile(config) ?? ':memory:'}`;
+  return `${config.dialect} ${urlAddress(config.url, config.dialect === 'postgres' ? 5432 : 3306)}`;
+}
+
+/** The absolute path of an SQLite file, or `null` for an in-memory database. */
+export function sqliteFile(config: ResolvedSqlConfig): string | null {
+  return config.url === ':memory:' || config.url === '' ? null : resolve(config.url);
 }
 
 /** Migrations applied so far (0 when the table or the SQLite file does not exist yet). */

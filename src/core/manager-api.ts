@@ -31,7 +31,12 @@ export type ValidateReason = MissReason | 'malformed' | 'ua_mismatch' | 'ip_chan
 
 export type ValidateResult<Data extends SessionData> =
   | { session: Session<Data>; reason?: undefined }
-  | { session: null; reason: ValidateReason };
+  | {
+      session: null;
+      reason: ValidateReason;
+      /** With `terminated`: why it ended (`admin`, `limit`, `logout`, …), where the store keeps it. */
+      terminationReason?: TerminationReason;
+    };
 
 export interface CreateSessionInput<Data extends SessionData> {
   userId?: string | null;

@@ -209,7 +209,9 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
           counters.expired++;
           events.emit('expired', { id, reason: found.reason, count: 1 });
         }
-        return { session: null, reason: found.reason };
+        return found.terminationReason
+          ? { session: null, reason: found.reason, terminationReason: found.terminationReason }
+          : { session: null, reason: found.reason };
       }
       const session = found.record as Session<Data>;
       if (config.bindUserAgent && (request.userAgent ?? null) !== session.userAgent) {

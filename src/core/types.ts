@@ -83,7 +83,15 @@ export type MissReason = 'not_found' | 'expired_idle' | 'expired_absolute' | 'te
 
 export type LookupResult<Data extends SessionData = SessionData> =
   | { record: SessionRecord<Data>; touched: boolean }
-  | { record: null; reason: MissReason };
+  | {
+      record: null;
+      reason: MissReason;
+      /**
+       * With `terminated`: why the session ended, from a store that keeps it (SQL and hybrid keep
+       * the audit row). Absent where the store only knows that it ended.
+       */
+      terminationReason?: TerminationReason;
+    };
 
 /** Asks a lookup to also slide the idle expiry, in the same atomic step, when it is due. */
 export interface TouchPolicy {

@@ -17,7 +17,13 @@ import {
   sessionCookie,
 } from './cookies.js';
 import { resolveHttpOptions, type SessionHttpOptions } from './http-options.js';
-import { answerFor, type ErrorAnswer, errorAnswer } from './responses.js';
+import {
+  answerFor,
+  type ErrorAnswer,
+  errorAnswer,
+  type HttpErrorKind,
+  type RefusalRenderer,
+} from './responses.js';
 import { type CommitOutcome, RequestSession } from './session.js';
 
 /** A request as the core sees it: method, path, header strings and the socket's peer. */
@@ -55,12 +61,14 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
   readonly csrfField: string;
   /** Saves the session's delta and returns the Set-Cookie header values for the response. */
   commit(request: HttpRequestLike, session: RequestSession<Data>): Promise<string[]>;
-  /** The 403/429/503/400 answers, JSON or HTML by `Accept`. */
+  /** The 403/429/503/400 answers, JSON or HTML by `Accept` (the built-in page). */
   answer: typeof errorAnswer;
   /**
    * The answer for an error thrown while handling a request (`CsrfError` → 403, `RateLimitedError`
    * → 429, a store failure → 503), or `null` when it is not ours.
    */
+  /** The answer refusing `request`: JSON or HTML by its `Accept`, HTML from `refusalPage`. */
+  refuse(kind: HttpErrorKind, request: HttpRequestLike): ErrorAnswer;
   answerError(err: unknown, request: HttpRequestLike): ErrorAnswer | null;
 }
 
@@ -71,6 +79,12 @@ export function createSessionHttp<Data extends SessionData>(
 ): SessionHttp<Data> {
   const settings = resolveHttpOptions(options, Math.floor(manager.settings.idleTimeout / 1000));
   const { trustProxy, bearer, tokenHeader, csrfField, csrfHeader, skipCsrf } = settings;
+  const { refusalPage } = settings;
+  /** The app's refusal page bound to one request, or none. */
+  const pageFor = (request: HttpRequestLike): RefusalRenderer | undefined =>
+    refusalPage && ((r) => refusalPage({ ...r, method: request.method, path: request.path }));
+  const refuse = (kind: HttpErrorKind, request: HttpRequestLike): ErrorAnswer =>
+    errorAnswer(kind, request.header('accept'), { page: pageFor(request) });
 
   /** The cookie settings for a request; built once, picked per request. */
   function cookiesFor(request: HttpRequestLike): CookieSettings {
@@ -83,6 +97,7 @@ export function createSessionHttp<Data extends SessionData>(
     manager,
     csrfField,
     answer: errorAnswer,
+    refuse,
 
     async load(request) {
       const cookies = readCookies(request.header('cookie'), cookiesFor(request).names);
@@ -108,6 +123,10 @@ export function createSessionHttp<Data extends SessionData>(
         ip,
         userAgent,
         loadedAt,
+        miss:
+          found && !found.session
+            ? { reason: found.reason, terminationReason: found.terminationReason ?? null }
+            : null,
       });
       // A cookie that names no live session is cleared with the response.
       if (source !== 'bearer' && cookies.sessionSent && !session.exists) deadCookie.add(session);
@@ -162,7 +181,7 @@ export function createSessionHttp<Data extends SessionData>(
 
     answerError(err, request) {
       // A store failure has already been logged and counted by the manager (storeError event).
-      return answerFor(err, request.header('accept'));
+      return answerFor(err, request.header('accept'), pageFor(request));
     },
   };
   return http;

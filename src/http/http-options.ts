@@ -6,6 +6,7 @@
 import { ConfigError } from '../core/errors.js';
 import { type TrustProxy, trustFunction } from './client-ip.js';
 import { type CookieSettings, cookieNames } from './cookies.js';
+import type { Refusal } from './responses.js';
 
 /**
  * Every default of the HTTP layer and the adapters, declared once; the `@default` tags below say
@@ -72,6 +73,14 @@ export interface SessionHttpOptions {
    * @default "x-csrf-token"
    */
   csrfHeader?: string;
+  /**
+   * Renders the HTML of the layer's own refusals (403 CSRF, 429, 503 store outage, 400) for
+   * browsers, so they can look like the app's other pages. Return the whole document, or `null` for
+   * the built-in page; status and headers stay the layer's. JSON clients always get the JSON body.
+   * Escape what you print (`escapeHtml`); a hook that throws gets the built-in page.
+   * @default none (the built-in page)
+   */
+  refusalPage?: (refusal: Refusal) => string | null | undefined;
 }
 
 /** The options after checking, with what every request needs built once. */
@@ -87,6 +96,7 @@ export interface HttpSettings {
   csrfField: string;
   /** Lower case. */
   csrfHeader: string;
+  refusalPage: ((refusal: Refusal) => string | null | undefined) | undefined;
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
@@ -129,6 +139,9 @@ export function resolveHttpOptions(
   const csrfField = options.csrfField ?? HTTP_DEFAULTS.csrfField;
   if (typeof csrfField !== 'string' || csrfField === '')
     throw new ConfigError('csrfField', 'must be a non-empty string');
+  const refusalPage = options.refusalPage;
+  if (refusalPage !== undefined && typeof refusalPage !== 'function')
+    throw new ConfigError('refusalPage', 'must be a function (refusal) => HTML string');
   return {
     mode,
     cookies: {
@@ -141,5 +154,6 @@ export function resolveHttpOptions(
     skipCsrf: skipPredicate(options.skipCsrf),
     csrfField,
     csrfHeader: headerName('csrfHeader', options.csrfHeader ?? HTTP_DEFAULTS.csrfHeader),
+    refusalPage,
   };
 }

@@ -22,7 +22,14 @@ export {
   escapeHtml,
   type HttpErrorKind,
   isStoreFailure,
+  type Refusal,
   retryAfterSeconds,
   wantsHtml,
 } from './responses.js';
-export { FLASH_KEY, type LoginResult, RequestSession, type TokenSource } from './session.js';
+export {
+  FLASH_KEY,
+  type LoginResult,
+  RequestSession,
+  type SessionMiss,
+  type TokenSource,
+} from './session.js';

@@ -37,7 +37,28 @@ const MESSAGES: Record<HttpErrorKind, { status: number; title: string; message: 
   },
 };
 
+/**
+ * A refusal as an app's own page shows it (the `refusalPage` option of the adapters): what was
+ * refused and why, in words a person can read.
+ */
+export interface Refusal {
+  kind: HttpErrorKind;
+  status: number;
+  /** A short heading, e.g. "Forbidden: missing or invalid CSRF token". */
+  title: string;
+  /** What happened and what to do, in a sentence or two. */
+  message: string;
+  /** The refused request's method and path (without the query string). */
+  method: string;
+  path: string;
+}
+
 /** Whether the client prefers HTML (a browser navigating) over JSON (a script or API client). */
+/** Renders a refusal's HTML for one request (the `refusalPage` option, bound to the request). */
+export type RefusalRenderer = (
+  refusal: Omit<Refusal, 'method' | 'path'>,
+) => string | null | undefined;
+
 export function wantsHtml(accept: string | null | undefined): boolean {
   if (!accept) return false;
   const a = accept.toLowerCase();
@@ -55,11 +76,19 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** The answer for one of the layer's own errors. `retryAfterMs` adds `Retry-After` (seconds, rounded up). */
+/**
+ * The answer for one of the layer's own errors. `retryAfterMs` adds `Retry-After` (seconds, rounded
+ * up). `page` renders the HTML body for a browser; when it returns nothing or throws, the built-in
+ * page is sent (a broken error page must not turn a 403 into a 500).
+ */
 export function errorAnswer(
   kind: HttpErrorKind,
   accept: string | null | undefined,
-  extra: { retryAfterMs?: number; message?: string } = {},
+  extra: {
+    retryAfterMs?: number;
+    message?: string;
+    page?: RefusalRenderer | undefined;
+  } = {},
 ): ErrorAnswer {
   const spec = MESSAGES[kind];
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
@@ -73,6 +102,8 @@ export function errorAnswer(
     headers['retry-after'] = '5';
   if (wantsHtml(accept)) {
     headers['content-type'] = 'text/html; charset=utf-8';
+    const styled = appPage(extra.page, { kind, status: spec.status, title: spec.title, message });
+    if (styled) return { status: spec.status, headers, body: styled };
     const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(spec.title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem"><h1>${spec.status} ${escapeHtml(spec.title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
     return { status: spec.status, headers, body };
   }
@@ -82,6 +113,19 @@ export function errorAnswer(
     headers,
     body: JSON.stringify({ error: kind, status: spec.status, message }),
   };
+}
+
+function appPage(
+  page: RefusalRenderer | undefined,
+  refusal: Omit<Refusal, 'method' | 'path'>,
+): string | null {
+  if (!page) return null;
+  try {
+    const body = page(refusal);
+    return typeof body === 'string' && body !== '' ? body : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Seconds for a `Retry-After` header: at least 1, rounded up. */
@@ -105,11 +149,15 @@ export function isStoreFailure(err: unknown): boolean {
  * `RateLimitedError` → 429 with `Retry-After`, a store failure → 503. `null` for any other error,
  * which stays the application's.
  */
-export function answerFor(err: unknown, accept: string | null | undefined): ErrorAnswer | null {
+export function answerFor(
+  err: unknown,
+  accept: string | null | undefined,
+  page?: RefusalRenderer,
+): ErrorAnswer | null {
   if (!isTesseraError(err)) return null;
-  if (err.code === 'CSRF_INVALID') return errorAnswer('csrf', accept);
+  if (err.code === 'CSRF_INVALID') return errorAnswer('csrf', accept, { page });
   if (err instanceof RateLimitedError)
-    return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs });
-  if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept);
+    return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs, page });
+  if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept, { page });
   return null;
 }

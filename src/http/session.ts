@@ -8,6 +8,9 @@ import { SessionCommittedError } from '../core/errors.js';
 import type { IssuedSession, Session, SessionManager } from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
+import type { SessionMiss } from './session-miss.js';
+
+export type { SessionMiss } from './session-miss.js';
 
 /** Data key that carries flash messages to the next request. */
 export const FLASH_KEY = '__flash';
@@ -32,6 +35,8 @@ export interface RequestSessionInit<Data extends SessionData> {
   userAgent: string | null;
   /** Epoch ms just before the session was read, to tell whether this request touched it. */
   loadedAt: number;
+  /** Why the presented token found no session. @default null */
+  miss?: SessionMiss | null;
 }
 
 /** What `commit()` decided about cookies; the handler turns it into Set-Cookie headers. */
@@ -51,6 +56,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #userAgent: string | null;
   readonly #loadedAt: number;
   readonly #csrfCookie: string | null;
+  readonly #miss: SessionMiss | null;
   #preCsrf: string | null;
   #preCsrfIssued = false;
   /** Keys set and keys removed in this request; allocated on the first write, so reads cost none. */
@@ -70,6 +76,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#userAgent = init.userAgent;
     this.#loadedAt = init.loadedAt;
     this.#csrfCookie = init.csrfCookie;
+    this.#miss = init.miss ?? null;
     this.#preCsrf = isWellFormedToken(init.csrfCookie) ? init.csrfCookie : null;
   }
 
@@ -86,6 +93,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** Whether a stored session backs this request (false for a first-time anonymous visitor). */
   get exists(): boolean {
     return this.#record !== null;
+  }
+
+  /**
+   * Why the token this request presented (cookie or header) no longer works, or `null` when it
+   * presented none or its session is live. It describes the request as it arrived: a login later
+   * in the same request does not clear it. Typical use: a login page that says "An administrator
+   * ended this session" or "Signed out after 30 minutes of inactivity".
+   */
+  get miss(): SessionMiss | null {
+    return this.#miss;
   }
 
   /** How the token arrived: `cookie`, `bearer` (an API client's header) or `null`. */

@@ -111,6 +111,9 @@ describe('demo app (npm start)', () => {
     const forged = await go(jar, 'POST', '/notes', { note: 'forged' });
     assert.equal(forged.status, 403);
     assert.match(forged.html, /CSRF token/);
+    // The refusal is the demo's own page (refusalPage), not the layer's bare one.
+    assert.match(forged.html, /<span class="brand">Tessera demo<\/span>/);
+    assert.match(forged.html, /Back to the home page/);
 
     // A second device (another browser) logs in as alice too.
     const phone = new Jar();
@@ -146,6 +149,13 @@ describe('demo app (npm start)', () => {
     const phoneAfter = await go(phone, 'GET', '/');
     assert.equal(phoneAfter.status, 303, 'the revoked device is logged out');
     assert.equal(phoneAfter.location, '/login');
+    const phoneLogin2 = await go(phone, 'GET', '/login');
+    assert.match(phoneLogin2.html, /You were signed out from another device\./, 'and told why');
+    assert.equal(
+      (await go(phone, 'GET', '/login')).html.includes('signed out from another device'),
+      false,
+      'once',
+    );
 
     const devices2 = await go(jar, 'GET', '/devices');
     assert.match(devices2.html, /session was revoked/);
@@ -221,5 +231,49 @@ describe('demo app (npm start)', () => {
       200,
       `still logged in after restart ${stderr.slice(-300)}`,
     );
+  });
+
+  it('the dashboard API answers 401/403 as JSON, and the dashboard refuses a bad CSRF token itself', async () => {
+    const visitor = new Jar();
+    const api = await fetch(`${base}/admin/api/overview`, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+    });
+    assert.equal(api.status, 401);
+    assert.equal(((await api.json()) as { error: string }).error, 'unauthenticated');
+    assert.equal((await go(visitor, 'GET', '/admin')).location, '/login', 'pages still redirect');
+
+    const bob = new Jar();
+    const page = await go(bob, 'GET', '/login');
+    await go(bob, 'POST', '/login', {
+      _csrf: hiddenCsrf(page.html),
+      username: 'bob',
+      password: 'builder',
+    });
+    const forbidden = await fetch(`${base}/admin/api/sessions`, {
+      headers: { accept: 'application/json', cookie: bob.header() },
+    });
+    assert.equal(forbidden.status, 403);
+    assert.equal(((await forbidden.json()) as { error: string }).error, 'forbidden');
+
+    const admin = new Jar();
+    const adminLogin = await go(admin, 'GET', '/login');
+    // (The restart in the test before cleared the in-memory block on "admin".)
+    const adminIn = await go(admin, 'POST', '/login', {
+      _csrf: hiddenCsrf(adminLogin.html),
+      username: 'admin',
+      password: 'admin-demo',
+    });
+    assert.equal(adminIn.status, 303, adminIn.html);
+    const refused = await go(admin, 'POST', '/admin/sessions/terminate', { id: 'a'.repeat(64) });
+    assert.equal(refused.status, 403);
+    assert.match(refused.html, /<h1>Tessera admin<\/h1>/, "the dashboard's own page");
+    assert.match(refused.html, /Request refused/);
+    const apiRefused = await fetch(`${base}/admin/api/users/bob/terminate`, {
+      method: 'POST',
+      headers: { accept: 'application/json', cookie: admin.header() },
+    });
+    assert.equal(apiRefused.status, 403);
+    assert.equal(((await apiRefused.json()) as { error: string }).error, 'csrf');
   });
 });

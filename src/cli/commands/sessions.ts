@@ -1,10 +1,13 @@
-/** `tessera sessions list [--user ID] [--limit N]` and `tessera sessions revoke ID | --user ID`. */
+/**
+ * `tessera sessions list [--user ID] [--limit N]` and `tessera sessions revoke ID | --user ID`
+ * (ID: the whole session id, or a unique prefix of at least 8 characters).
+ */
 import { sessionView } from '../../admin/json.js';
 import type { SessionRecord } from '../../core/types.js';
 import { type CommandContext, EXIT, UsageError } from '../context.js';
 import { table, utc } from '../output.js';
+import { parseIdOrPrefix, resolveSessionId } from './resolve-id.js';
 
-const SESSION_ID = /^[0-9a-f]{64}$/;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 1000;
 
@@ -82,19 +85,26 @@ async function revoke({ args, options, out, store: open, clock }: CommandContext
     throw new UsageError('give either a session ID or --user ID, not both');
   if (userId === undefined && args.length !== 1)
     throw new UsageError('sessions revoke needs one session ID, or --user ID');
-  const id = args[0];
-  if (id !== undefined && !SESSION_ID.test(id))
-    throw new UsageError(`"${id}" is not a session id (64 lowercase hex characters)`);
+  const typed = args[0] === undefined ? undefined : parseIdOrPrefix(args[0]);
   const store = await open({ migrate: false });
   if (userId !== undefined) {
     if (!store.capabilities.listUser)
       throw new UsageError(`the ${store.name} store keeps no per-user index: revoke by session ID`);
     const ids = await store.destroyUser(userId, { reason: 'admin', now: clock() });
+    // As for one id: nothing to revoke is exit 1, so a script can tell.
     if (options.json) out.json({ userId, revoked: ids.length, ids });
-    else out.line(`Revoked ${ids.length} session(s) of ${userId}.`);
-    return EXIT.ok;
+    else if (ids.length) out.line(`Revoked ${ids.length} session(s) of ${userId}.`);
+    else out.note(`tessera: ${userId} has no live sessions to revoke`);
+    return ids.length ? EXIT.ok : EXIT.failed;
   }
-  const revoked = (await store.destroy(id!, 'admin', clock())) !== null;
+  const now = clock();
+  const id = await resolveSessionId(store, typed!, now);
+  if (id === null) {
+    if (options.json) out.json({ id: null, prefix: typed, revoked: false });
+    else out.note(`tessera: no live session id starts with ${typed}`);
+    return EXIT.failed;
+  }
+  const revoked = (await store.destroy(id, 'admin', now)) !== null;
   if (options.json) out.json({ id, revoked });
   else if (revoked) out.line(`Revoked session ${id}.`);
   else out.note(`tessera: no live session ${id} (it ended already, or never existed)`);

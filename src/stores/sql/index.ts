@@ -35,7 +35,7 @@ import { cleanupRows } from './cleanup.js';
 import { isHandle, openSqlConnection, type SqlHandle } from './connection.js';
 import { SQL_STORE_NAME, tableNames } from './dialect.js';
 import { listLive, listTerminated, liveStats } from './reporting.js';
-import { liveRecord, liveRecords, type SessionRow, userIdOf } from './rows.js';
+import { liveRecord, liveRecords, missOf, type SessionRow, userIdOf } from './rows.js';
 import { n } from './schema.js';
 import { sqlWriter } from './transactions.js';
 import {
@@ -175,7 +175,7 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
           .where('id', '=', id)
           .executeTakeFirst();
         const found = liveRecord(row, now, invalid);
-        if (typeof found === 'string') return { record: null, reason: found };
+        if (typeof found === 'string') return missOf(row, found);
         if (!touch || !touchDue(found, touch, now)) return { record: found, touched: false };
         const next = touched(found, touch, now);
         // Only the time columns change, and only while the session is still active and live:

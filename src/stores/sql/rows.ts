@@ -7,6 +7,7 @@
 
 import { expiresAt, expiryReason, isSessionRecord } from '../../core/record.js';
 import type {
+  LookupResult,
   MissReason,
   SessionRecord,
   TerminatedSessionRecord,
@@ -151,6 +152,19 @@ export function liveRecord(
   }
   if (read.status === 'terminated') return 'terminated';
   return expiryReason(read.record, now) ?? read.record;
+}
+
+/**
+ * The miss for a row that is not live. A terminated row says why it ended (the audit row keeps
+ * it); one that cleanup retired as a timeout reports its expiry, as before cleanup ran.
+ */
+export function missOf(row: SessionRow | undefined, reason: MissReason): LookupResult {
+  const read = reason === 'terminated' && row ? readRow(row) : null;
+  if (!read?.ok || read.status !== 'terminated') return { record: null, reason };
+  const ended = read.record.terminationReason;
+  const expired = ended === 'timeout' ? expiryReason(read.record, read.record.terminatedAt) : null;
+  if (expired) return { record: null, reason: expired };
+  return { record: null, reason, terminationReason: ended };
 }
 
 /** The live records of `rows`, in their order. */
