@@ -1,6 +1,6 @@
 /**
  * The README's minimal app per framework (examples/*.ts), each started as its own process and
- * driven over HTTP. The `tessera/...` imports are pointed at the sources (as the package's exports
+ * driven over HTTP. The `tessera-session/...` imports are pointed at the sources (as the package's exports
  * map would after a build) in a copy under test-output/.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { Jar } from './adapter-suite.js';
 const root = resolve(import.meta.dirname, '../..');
 const out = join(root, 'test-output', `examples-${process.pid}`);
 const ENTRY: Record<string, string> = {
-  tessera: 'src/index.ts',
+  'tessera-session': 'src/index.ts',
   'tessera-session/express': 'src/adapters/express.ts',
   'tessera-session/fastify': 'src/adapters/fastify.ts',
   'tessera-session/hono': 'src/adapters/hono.ts',
@@ -29,7 +29,7 @@ afterAll(() => {
 async function runExample(name: string): Promise<string> {
   mkdirSync(out, { recursive: true });
   const source = readFileSync(join(root, 'examples', `${name}.ts`), 'utf8').replace(
-    /from '(tessera(?:\/[a-z-]+)?)'/g,
+    /from '(tessera-session(?:\/[a-z-]+)?)'/g,
     (_m, spec: string) => {
       const target = ENTRY[spec];
       assert.ok(target, `unknown entry ${spec}`);
