@@ -95,6 +95,14 @@ export function testRecreate(
         "the former owner's logout-all leaves it alone",
       );
       assert.ok((await store.get(first.id, now)).record);
+      const same = sampleRecord({ id: first.id, userId: again.userId, data: { d: 4 } }, now);
+      assert.deepEqual(
+        (await store.create(same, { maxSessionsPerUser: 1, now })).evicted,
+        [],
+        'a re-create under the same owner does not count or evict itself',
+      );
+      assert.deepEqual((await store.get(first.id, now)).record?.data, { d: 4 });
+      await assertOwnedBy(store, first.id, again.userId, [first.userId!], now);
     },
   );
 
