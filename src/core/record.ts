@@ -65,7 +65,7 @@ export function touched<R extends SessionRecord>(record: R, policy: TouchPolicy,
 
 /** New data with the delta applied; the input is not changed. */
 export function applyDataPatch(data: SessionData, patch: SessionPatch): SessionData {
-  const next: SessionData = { ...data };
+  const next: SessionData = patch.replace ? {} : { ...data };
   // defineProperty, not assignment: a key named "__proto__" is data, not the object's prototype.
   if (patch.set)
     for (const [key, value] of Object.entries(patch.set))

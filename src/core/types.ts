@@ -99,6 +99,12 @@ export interface SessionPatch {
   set?: Record<string, JsonValue>;
   /** Top-level data keys to remove. */
   unset?: string[];
+  /**
+   * The data becomes exactly `set`: every key it does not name is removed in the same atomic
+   * step, so of concurrent replacing patches one is stored whole (what an express-session `set`
+   * means). @default false
+   */
+  replace?: boolean;
   /** A new CSRF token (rotation). */
   csrf?: string;
   /**

@@ -157,6 +157,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
         owner,
         patch.userId ?? '',
         patch.maxDataBytes === undefined ? '' : String(patch.maxDataBytes),
+        patch.replace ? '1' : '0',
         String(set.length / 2),
         String(unset.length),
         ...set,

@@ -135,6 +135,17 @@ local function setOwner(id, u)
   end
 end
 
+-- Removes every data field of hash k (a patch that replaces the data).
+local function dropData(k)
+  local fields = {}
+  for _, f in ipairs(redis.call('HKEYS', k)) do
+    if string.sub(f, 1, 2) == 'd:' then fields[#fields + 1] = f end
+  end
+  for j = 1, #fields, 200 do
+    redis.call('HDEL', k, unpack(fields, j, math.min(j + 199, #fields)))
+  end
+end
+
 -- Bytes of a data key as JSON.stringify writes it: quoted, with " and \\ and control characters
 -- escaped (\\b \\f \\n \\r \\t take two bytes, the others six); other bytes are kept as they are.
 local function keyBytes(key)
@@ -151,8 +162,9 @@ end
 local function memberBytes(f, valueBytes) return keyBytes(string.sub(f, 3)) + 1 + valueBytes end
 
 -- What the data of hash k would take as JSON before and after setting the field/value pairs
--- ARGV[setFrom..] and removing the fields ARGV[unsetFrom..]: two sizes, as JSON.stringify counts.
-local function dataSizes(k, setFrom, nset, unsetFrom, nunset)
+-- ARGV[setFrom..] (over nothing when replace) and removing the fields ARGV[unsetFrom..]: two
+-- sizes, as JSON.stringify counts.
+local function dataSizes(k, setFrom, nset, unsetFrom, nunset, replace)
   local members, count, total = {}, 0, 0
   for _, f in ipairs(redis.call('HKEYS', k)) do
     if string.sub(f, 1, 2) == 'd:' then
@@ -163,6 +175,7 @@ local function dataSizes(k, setFrom, nset, unsetFrom, nunset)
     end
   end
   local before = 2 + total + math.max(0, count - 1)
+  if replace then members, count, total = {}, 0, 0 end
   for j = 0, nset - 1 do
     local f, v = ARGV[setFrom + 2 * j], ARGV[setFrom + 2 * j + 1]
     if members[f] then total = total - members[f] else count = count + 1 end

@@ -74,9 +74,10 @@ return { 'live', touched, redis.call('HGETALL', k) }
 
 /**
  * ARGV: base, now, grace, id, has csrf ('1'/'0'), csrf, owner ('0' unchanged, '1' anonymous, '2'
- * the next argument), owner id, max data bytes ('' = no limit), set count, unset count, then the
- * set field/value pairs (fields already `d:`-prefixed), then the unset fields. Reply as GET, or
- * {'too_large', bytes} when the data would grow past the limit (nothing is written then).
+ * the next argument), owner id, max data bytes ('' = no limit), replace ('1': the set pairs become
+ * the whole data), set count, unset count, then the set field/value pairs (fields already
+ * `d:`-prefixed), then the unset fields. Reply as GET, or {'too_large', bytes} when the data would
+ * grow past the limit (nothing is written then).
  */
 export const PATCH = script(
   'patch',
@@ -86,13 +87,15 @@ local s = state(id)
 if s == 'not_found' or s == 'corrupt' then return { s } end
 if s ~= 'live' then drop(id, nil) return { s } end
 local k = skey(id)
-local nset, nunset = tonumber(ARGV[10]), tonumber(ARGV[11])
-local setFrom, unsetFrom = 12, 12 + 2 * nset
+local replace = ARGV[10] == '1'
+local nset, nunset = tonumber(ARGV[11]), tonumber(ARGV[12])
+local setFrom, unsetFrom = 13, 13 + 2 * nset
 local limit = tonumber(ARGV[9])
 if limit then
-  local before, after = dataSizes(k, setFrom, nset, unsetFrom, nunset)
+  local before, after = dataSizes(k, setFrom, nset, unsetFrom, nunset, replace)
   if after > limit and after > before then return { 'too_large', after } end
 end
+if replace then dropData(k) end
 hsetChunked(k, setFrom, unsetFrom - 1)
 local pos, last = unsetFrom, unsetFrom + nunset - 1
 while pos <= last do
