@@ -3,6 +3,8 @@
  * data keys that are not well-formed Unicode (or hold NUL), and data over the size limit.
  */
 import { DataTooLargeError, InvalidInputError } from './errors.js';
+import { dataBytes } from './record.js';
+import type { SessionData } from './types.js';
 
 /** With the `u` flag a paired surrogate is one code point, so only a lone one matches. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -25,7 +27,7 @@ export function checkInput(userId: string | null | undefined, keys: Iterable<str
 }
 
 /** Throws `DataTooLargeError` when `data` takes more than `limit` bytes as JSON. */
-export function checkDataSize(data: unknown, limit: number): void {
-  const bytes = Buffer.byteLength(JSON.stringify(data), 'utf8');
+export function checkDataSize(data: SessionData, limit: number): void {
+  const bytes = dataBytes(data);
   if (bytes > limit) throw new DataTooLargeError(bytes, limit);
 }

@@ -17,7 +17,7 @@ import type {
   SessionSummary,
 } from './manager-api.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './manager-options.js';
-import { applyDataPatch, expiresAt } from './record.js';
+import { expiresAt } from './record.js';
 import { guardRateLimitStore, guardStore } from './store-calls.js';
 import { constantTimeEqual, generateToken, isWellFormedToken, sessionIdFor } from './tokens.js';
 import type {
@@ -242,14 +242,15 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     async update(session, patch) {
       const id = typeof session === 'string' ? session : session.id;
       checkInput(null, [...Object.keys(patch.set ?? {}), ...(patch.unset ?? [])]);
+      // The limit is checked by the store on the data it holds after the patch, inside its atomic
+      // step: concurrent updates cannot together exceed it. The keys set are part of that result,
+      // so a patch whose own values are over the limit is refused here without a round trip.
       const storePatch: SessionPatch = {
         set: patch.set as SessionData | undefined,
         unset: patch.unset,
+        maxDataBytes: config.maxDataBytes,
       };
-      checkDataSize(
-        typeof session === 'string' ? (patch.set ?? {}) : applyDataPatch(session.data, storePatch),
-        config.maxDataBytes,
-      );
+      checkDataSize(storePatch.set ?? {}, config.maxDataBytes);
       const now = clock();
       return (await sessions.patch(id, storePatch, now)) as Session<Data> | null;
     },

@@ -1,8 +1,10 @@
 /**
  * Pure functions on session records that every store implemented in JavaScript shares: when a
- * record expires and why, applying a delta, sliding the idle expiry, tallying stats, and the JSON
- * (de)serialisation with validation that turns a corrupted record into "no session".
+ * record expires and why, applying a delta (and checking the size it leaves), sliding the idle
+ * expiry, tallying stats, and the JSON (de)serialisation with validation that turns a corrupted
+ * record into "no session".
  */
+import { DataTooLargeError } from './errors.js';
 import type {
   DeviceType,
   MissReason,
@@ -63,7 +65,7 @@ export function touched<R extends SessionRecord>(record: R, policy: TouchPolicy,
 
 /** New data with the delta applied; the input is not changed. */
 export function applyDataPatch(data: SessionData, patch: SessionPatch): SessionData {
-  const next: SessionData = { ...data };
+  const next: SessionData = patch.replace ? {} : { ...data };
   // defineProperty, not assignment: a key named "__proto__" is data, not the object's prototype.
   if (patch.set)
     for (const [key, value] of Object.entries(patch.set))
@@ -77,12 +79,33 @@ export function applyDataPatch(data: SessionData, patch: SessionPatch): SessionD
   return next;
 }
 
-/** The record with the delta applied and its version bumped. */
+/** How many bytes `data` takes as JSON in UTF-8: what `maxDataBytes` limits. */
+export function dataBytes(data: SessionData): number {
+  return Buffer.byteLength(JSON.stringify(data), 'utf8');
+}
+
+/**
+ * Throws `DataTooLargeError` when data that took `before` bytes would take `after`, over `limit`.
+ * A write that does not grow the data passes, so a session over a lowered limit can still shrink.
+ */
+export function checkGrowth(before: number, after: number, limit: number | undefined): void {
+  if (limit !== undefined && after > limit && after > before)
+    throw new DataTooLargeError(after, limit);
+}
+
+/**
+ * The record with the delta applied (data, CSRF token, owner) and its version bumped. Throws
+ * `DataTooLargeError` past `patch.maxDataBytes` (see `checkGrowth`); the input is not changed.
+ */
 export function patched<R extends SessionRecord>(record: R, patch: SessionPatch): R {
+  const data = applyDataPatch(record.data, patch);
+  if (patch.maxDataBytes !== undefined)
+    checkGrowth(dataBytes(record.data), dataBytes(data), patch.maxDataBytes);
   return {
     ...record,
-    data: applyDataPatch(record.data, patch),
+    data,
     csrf: patch.csrf ?? record.csrf,
+    userId: patch.userId !== undefined ? patch.userId : record.userId,
     version: record.version + 1,
   };
 }

@@ -1,9 +1,10 @@
 /**
  * The stores as the manager calls them: each method of a `SessionStore` or `RateLimitStore` behind
  * one try/catch, built once per manager (no closure per call), so every failure is reported the
- * same way and re-thrown as a typed `TesseraError`.
+ * same way and re-thrown as a typed `TesseraError` (a `DataTooLargeError` refusal is re-thrown
+ * without being reported: it is not a failure of the store).
  */
-import { StoreError, TesseraError } from './errors.js';
+import { DataTooLargeError, StoreError, TesseraError } from './errors.js';
 import type { RateLimitStore, SessionStore } from './types.js';
 
 /** Reports a failed store call (counted, logged, emitted); the manager supplies it. */
@@ -45,7 +46,8 @@ function guarded<T extends object, K extends keyof T & string>(
     try {
       return await Reflect.apply(target[method] as AsyncMethod, target, args);
     } catch (err) {
-      report(operation, err);
+      // A refused write (data over `maxDataBytes`) is the caller's input, not a store failure.
+      if (!(err instanceof DataTooLargeError)) report(operation, err);
       if (err instanceof TesseraError) throw err;
       throw new StoreError(
         storeName,

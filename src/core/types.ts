@@ -107,8 +107,29 @@ export interface SessionPatch {
   set?: Record<string, JsonValue>;
   /** Top-level data keys to remove. */
   unset?: string[];
+  /**
+   * The data becomes exactly `set`: every key it does not name is removed in the same atomic
+   * step, so of concurrent replacing patches one is stored whole (what an express-session `set`
+   * means). @default false
+   */
+  replace?: boolean;
   /** A new CSRF token (rotation). */
   csrf?: string;
+  /**
+   * A new owner (`null`: anonymous). The session moves between the users' indexes in the same
+   * atomic step as the rest of the patch, so `listUser` and `destroyUser` see it under exactly one
+   * owner. No per-user limit is applied: a patch never ends another session.
+   * @default undefined (the owner is unchanged)
+   */
+  userId?: string | null;
+  /**
+   * The most bytes the session's data may take as JSON (UTF-8) after this patch, checked on the
+   * stored result inside the store's atomic step, so concurrent patches cannot together exceed it.
+   * Past it (and larger than before the patch, so a shrinking write always passes) the store throws
+   * `DataTooLargeError` and changes nothing.
+   * @default undefined (no limit)
+   */
+  maxDataBytes?: number;
 }
 
 export interface CreateOptions {
@@ -194,7 +215,13 @@ export interface SessionStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
 
-  /** Store a new session and enforce the per-user limit in one atomic step. */
+  /**
+   * Store a session and enforce the per-user limit in one atomic step. Whatever the id held before
+   * (nothing, a terminated or expired session, or a live one) is replaced whole: record, data and
+   * owner. Tessera's own ids are random and never meet an earlier one; the express-session store
+   * re-creates an id after `destroy` as express-session expects. Concurrent creates of one id
+   * never fail: one of them is what remains. (A stored audit row of the old session is replaced.)
+   */
   create(record: SessionRecord, options: CreateOptions): Promise<CreateResult>;
 
   /**
@@ -203,7 +230,10 @@ export interface SessionStore {
    */
   get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult>;
 
-  /** Apply a delta to a live session; returns the updated record, or `null` if it is not live. */
+  /**
+   * Apply a delta to a live session; returns the updated record, or `null` if it is not live (a
+   * patch never creates). Throws `DataTooLargeError`, changing nothing, past `patch.maxDataBytes`.
+   */
   patch(id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null>;
 
   /**

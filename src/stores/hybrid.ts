@@ -251,7 +251,10 @@ export function createHybridStore(options: HybridStoreOptions): HybridStore {
 
     async create(record, createOptions) {
       const result = await database.create(record, createOptions);
-      await Promise.all(result.evicted.map((id) => invalidate(id, createOptions.now)));
+      // The id itself too: a create replaces whatever it held, and the cache may hold that.
+      await Promise.all(
+        [record.id, ...result.evicted].map((id) => invalidate(id, createOptions.now)),
+      );
       return result;
     },
 

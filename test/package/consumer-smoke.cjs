@@ -88,10 +88,36 @@ async function smoke(load) {
 
   const { TesseraStore } = await load('tessera-session/express-session');
   await call('express-session', async () => {
-    const store = new TesseraStore({ store: createMemoryStore() });
-    await new Promise((resolve, reject) =>
-      store.set('sid', { cookie: { maxAge: 60_000 } }, (err) => (err ? reject(err) : resolve())),
+    // An express-session app as CommonJS apps are written (when this file runs as CJS): the
+    // middleware on a plain http server, its sessions in a Tessera store.
+    const session = await load('express-session');
+    const { createServer } = await load('node:http');
+    const backing = createMemoryStore();
+    const middleware = (session.default ?? session)({
+      store: new TesseraStore({ store: backing }),
+      secret: 'smoke secret',
+      resave: false,
+      saveUninitialized: false,
+    });
+    const server = createServer((req, res) =>
+      middleware(req, res, () => {
+        req.session.views = (req.session.views ?? 0) + 1;
+        res.end(String(req.session.views));
+      }),
     );
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${server.address().port}/`;
+      const first = await fetch(url);
+      const cookie = first.headers.get('set-cookie').split(';')[0];
+      const second = await fetch(url, { headers: { cookie } });
+      const views = [await first.text(), await second.text()];
+      if (views.join() !== '1,2') throw new Error(`express-session views ${views.join()}`);
+      if ((await backing.list({ limit: 10 }, Date.now())).total !== 1)
+        throw new Error('express-session: the session is not in the Tessera store');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   const { createAdminHandler } = await load('tessera-session/admin');

@@ -33,8 +33,10 @@ function jar(set: { name: string; value: string }[]): Record<string, string> {
 
 describe('cookie store: contract through a cookie jar', () => {
   // The 4-chunk ceiling is this store's declared size limit, so the large-value case stays under it.
+  // Values must fit in the cookies (maxChunks × chunkSize sealed): small sizes for the size tests.
   testSessionStore(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore(), {
     largeValueBytes: 2_000,
+    dataLimitBytes: 4_096,
   });
 });
 
@@ -46,7 +48,7 @@ describe('cookie store: contract with server-side generations', () => {
         secrets: [SECRET],
         generations: generationsFromRateLimitStore(createMemoryRateLimitStore()),
       }).sessionStore(),
-    { largeValueBytes: 2_000, prefix: 'cookie+generations' },
+    { largeValueBytes: 2_000, dataLimitBytes: 4_096, prefix: 'cookie+generations' },
   );
   testDestroyReturnsOwner(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore());
 });

@@ -246,6 +246,34 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
     }
   });
 
+  it('stats stay exact when a patch changes the owner or a create replaces a live id', async () => {
+    const s = store({ prefix: `owners-${randomBytes(4).toString('hex')}:` });
+    try {
+      const now = Date.now();
+      const counts = async () => {
+        const st = await s.stats!(now);
+        return [st.activeSessions, st.distinctUsers, st.anonymousSessions];
+      };
+      const r = sampleRecord({ userId: null }, now);
+      await s.create(r, { maxSessionsPerUser: null, now });
+      assert.deepEqual(await counts(), [1, 0, 1]);
+      await s.patch(r.id, { userId: 'alice' }, now);
+      assert.deepEqual(await counts(), [1, 1, 0], 'gained an owner');
+      await s.patch(r.id, { userId: 'bob' }, now);
+      assert.deepEqual(await counts(), [1, 1, 0], 'changed owner');
+      await s.create(sampleRecord({ userId: 'bob' }, now), { maxSessionsPerUser: null, now });
+      await s.patch(r.id, { userId: null }, now);
+      assert.deepEqual(await counts(), [2, 1, 1], 'lost its owner; bob keeps his other one');
+      await s.create(sampleRecord({ id: r.id, userId: 'carol' }, now), {
+        maxSessionsPerUser: null,
+        now,
+      });
+      assert.deepEqual(await counts(), [2, 2, 0], 're-created under another owner');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('calls fail with StoreUnavailableError while Redis is down and work again once it is back', async () => {
     const own = await startRedis();
     const logger = recordingLogger();

@@ -88,6 +88,29 @@ export function testSqlStoreExtras(it: It, options: ExtrasOptions): void {
       );
     }));
 
+  it(`${dialect}: re-creating a terminated id replaces its audit row (the express-session store does)`, () =>
+    using({}, async (store) => {
+      const now = Date.now();
+      const userId = randomUserId();
+      const first = sampleRecord({ userId, data: { old: 1 } }, now);
+      await store.create(first, { maxSessionsPerUser: null, now });
+      await store.destroy(first.id, 'logout', now + 1);
+      assert.deepEqual(
+        (await store.listTerminated({ userId, limit: 10 }, now + 1)).sessions.map((r) => r.id),
+        [first.id],
+      );
+      const again = sampleRecord({ id: first.id, userId, data: { fresh: 2 } }, now + 2);
+      await store.create(again, { maxSessionsPerUser: null, now: now + 2 });
+      const audit = await store.listTerminated({ userId, limit: 10 }, now + 2);
+      assert.equal(audit.total, 0, 'the old audit row is gone: one row per id');
+      assert.deepEqual((await store.get(first.id, now + 3)).record?.data, { fresh: 2 });
+      const rows = await exec(`SELECT status FROM ${q(table)} WHERE id = '${first.id}'`);
+      assert.deepEqual(
+        rows.map((r) => r.status),
+        ['active'],
+      );
+    }));
+
   it(`${dialect}: cleanup ends expired sessions in batches as timeouts and purges old audit rows`, () =>
     using({ cleanupBatchSize: 7, auditRetention: '1h' }, async (store) => {
       // A clock far in the future of every other test's rows keeps counts exact on a shared table.

@@ -31,11 +31,18 @@ process.on('message', (message: Call) => {
   }
   fn.apply(store, args).then(
     (value) => process.send?.({ seq, ok: true, value: value === undefined ? null : value }),
-    (err: Error & { code?: string; address?: string }) =>
+    (err: Error & { code?: string; address?: string; bytes?: number; limit?: number }) =>
       process.send?.({
         seq,
         ok: false,
-        error: { name: err.name, message: err.message, code: err.code, address: err.address },
+        error: {
+          name: err.name,
+          message: err.message,
+          code: err.code,
+          address: err.address,
+          bytes: err.bytes,
+          limit: err.limit,
+        },
       }),
   );
 });

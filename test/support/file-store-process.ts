@@ -5,7 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { StoreError, StoreUnavailableError } from '../../src/core/errors.js';
+import { DataTooLargeError, StoreError, StoreUnavailableError } from '../../src/core/errors.js';
 import type { SessionStore, StoreCapabilities } from '../../src/core/types.js';
 import { FILE_STORE_NAME } from '../../src/stores/file.js';
 
@@ -15,7 +15,14 @@ interface Reply {
   seq?: number;
   ok?: boolean;
   value?: unknown;
-  error?: { name: string; message: string; code?: string; address?: string };
+  error?: {
+    name: string;
+    message: string;
+    code?: string;
+    address?: string;
+    bytes?: number;
+    limit?: number;
+  };
   ready?: boolean;
   capabilities?: StoreCapabilities;
 }
@@ -49,7 +56,9 @@ export async function startFileStoreProcess(path: string): Promise<SessionStore>
             ? new StoreUnavailableError(FILE_STORE_NAME, e.address, e.message)
             : e.name === 'StoreError'
               ? new StoreError(FILE_STORE_NAME, e.message)
-              : new Error(e.message),
+              : e.name === 'DataTooLargeError'
+                ? new DataTooLargeError(e.bytes!, e.limit!)
+                : new Error(e.message),
         );
       }
     });

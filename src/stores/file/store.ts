@@ -153,19 +153,35 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
     });
   }
 
-  /** Deletes a session's file under its lock; returns the record it held. */
-  async function terminate(id: string): Promise<SessionRecord | null> {
+  /** Adds an id to a user's index. */
+  async function indexUnder(userId: string, id: string): Promise<void> {
+    await withLock(userLock(userId), async () => {
+      const ids = await readIndex(userId);
+      if (!ids.includes(id)) await writeIndex(userId, [...ids, id]);
+    });
+  }
+
+  /**
+   * Deletes a session's file under its lock; returns the record it held. With `owner`, a session
+   * that belongs to someone else now (moved by a patch or a re-create) is left alone.
+   */
+  async function terminate(id: string, owner?: string): Promise<SessionRecord | null> {
     return withLock(sessionLock(id), async () => {
       const record = await readSession(id);
+      if (owner !== undefined && record?.userId !== owner) return null;
       await removeFile(sessionPath(id));
       return record;
     });
   }
 
+  /** Creates `record`, replacing whatever its id held (see `SessionStore.create`). */
   async function insert(record: SessionRecord, options: CreateOptions): Promise<string[]> {
     if (!isSessionId(record.id))
       throw new StoreError(FILE_STORE_NAME, 'a session id must be 64 lowercase hex characters');
-    await writeAtomic(sessionPath(record.id), JSON.stringify(record));
+    // Under the session's lock, so a patch or touch in flight cannot write the old record back.
+    await withLock(sessionLock(record.id), () =>
+      writeAtomic(sessionPath(record.id), JSON.stringify(record)),
+    );
     const userId = record.userId;
     if (userId === null) return [];
     const limit = options.maxSessionsPerUser;
@@ -176,7 +192,7 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
       await writeIndex(userId, [...others.slice(0, cut).map((r) => r.id), record.id]);
       return others.slice(cut).map((r) => r.id);
     });
-    await Promise.all(victims.map(terminate));
+    await Promise.all(victims.map((id) => terminate(id, userId)));
     return victims;
   }
 
@@ -223,8 +239,13 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
       return withLock(sessionLock(id), async () => {
         const current = await readSession(id);
         if (!current || !isLive(current, now)) return null;
-        const next = patched(current, patch);
+        const next = patched(current, patch); // DataTooLargeError past maxDataBytes
+        const moved = next.userId !== current.userId;
+        // Under the session's lock the owner is this file's: index the new owner first (an index
+        // entry whose file names someone else is ignored), write, then leave the old index.
+        if (moved && next.userId !== null) await indexUnder(next.userId, id);
         await writeAtomic(sessionPath(id), JSON.stringify(next));
+        if (moved && current.userId !== null) await unindex(current.userId, [id]);
         return next;
       });
     },
@@ -242,8 +263,8 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
       const targets = (await readIndex(userId)).filter((id) => id !== exceptId);
       const ended: string[] = [];
       for (const id of targets) {
-        const old = await terminate(id);
-        if (old && old.userId === userId && isLive(old, now)) ended.push(id);
+        const old = await terminate(id, userId);
+        if (old && isLive(old, now)) ended.push(id);
       }
       if (targets.length > 0) await unindex(userId, targets);
       return ended;

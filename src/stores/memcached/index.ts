@@ -176,14 +176,26 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
     });
   }
 
+  /** Adds an id to a user's index (a CAS loop). */
+  async function indexUnder(userId: string, id: string): Promise<void> {
+    await casLoop('user index update', async () => {
+      const { ids, cas } = await readIndex(userId);
+      if (ids.includes(id)) return undefined;
+      return (await writeIndex(userId, [...ids, id], cas)) ? undefined : RETRY;
+    });
+  }
+
   /**
    * Replaces a record by a tombstone with CAS, so no touch or patch in flight can write it back.
-   * Returns the record it replaced (live or not), or `null` when there was none.
+   * Returns the record it replaced (live or not), or `null` when there was none. With `owner`, a
+   * record that belongs to someone else now (moved by a patch or a re-create) is left alone.
    */
-  async function terminate(id: string, now: number): Promise<SessionRecord | null> {
+  async function terminate(id: string, now: number, owner?: string): Promise<SessionRecord | null> {
     return casLoop('destroy', async () => {
       const stored = await read(id);
       if (stored.kind === 'missing' || stored.kind === 'tombstone') return null;
+      if (owner !== undefined && (stored.kind !== 'record' || stored.record.userId !== owner))
+        return null;
       const ttl = stored.kind === 'record' ? recordTtl(stored.record, now) : 60;
       const reply = await client.cas(sKey(id), TOMBSTONE, ttl, stored.cas);
       if (reply === 'EXISTS') return RETRY;
@@ -200,19 +212,22 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
     if (userId === null) return [];
     const victims = await casLoop('per-user limit', async () => {
       const { ids, cas } = await readIndex(userId);
+      // An index may still name a session that moved to another owner: it is not this user's.
       const others = (
         await liveRecords(
           ids.filter((id) => id !== record.id),
           now,
         )
-      ).sort(byRecentActivity);
+      )
+        .filter((r) => r.userId === userId)
+        .sort(byRecentActivity);
       const keep = limit === null ? others : others.slice(0, Math.max(0, limit - 1));
       const evict = limit === null ? [] : others.slice(Math.max(0, limit - 1));
       const next = [...keep.map((r) => r.id), record.id];
       return (await writeIndex(userId, next, cas)) ? evict.map((r) => r.id) : RETRY;
     });
     // Each victim left the index in exactly one successful CAS, so it is reported exactly once.
-    await Promise.all(victims.map((id) => terminate(id, now)));
+    await Promise.all(victims.map((id) => terminate(id, now, userId)));
     return victims;
   }
 
@@ -244,14 +259,23 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
     },
 
     async patch(id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {
-      return casLoop('patch', async () => {
+      const result = await casLoop('patch', async () => {
         const stored = await read(id);
         if (stored.kind !== 'record' || !isLive(stored.record, now)) return null;
-        const next = patched(stored.record, patch);
+        const next = patched(stored.record, patch); // DataTooLargeError past maxDataBytes
+        // A new owner's index names the session before the record says so: an index entry
+        // without the record is ignored (listings check the owner), a record without one is lost.
+        if (next.userId !== null && next.userId !== stored.record.userId)
+          await indexUnder(next.userId, id);
         const reply = await casRecord(next, now, stored.cas);
         if (reply === 'EXISTS') return RETRY;
-        return reply === 'STORED' ? next : null;
+        return reply === 'STORED' ? { next, previousOwner: stored.record.userId } : null;
       });
+      if (!result) return null;
+      const { next, previousOwner } = result;
+      if (previousOwner !== null && previousOwner !== next.userId)
+        await unindex(previousOwner, [id]);
+      return next;
     },
 
     async destroy(id: string, _reason: TerminationReason, now: number) {
@@ -265,7 +289,8 @@ export function createMemcachedStore(options: MemcachedStoreOptions = {}): Sessi
       const targets = ids.filter((id) => id !== exceptId);
       const ended: string[] = [];
       for (const id of targets) {
-        const old = await terminate(id, now);
+        // Only sessions still this user's: one that moved to another owner stays live.
+        const old = await terminate(id, now, userId);
         if (old && isLive(old, now)) ended.push(id);
       }
       if (targets.length > 0) await unindex(userId, targets);

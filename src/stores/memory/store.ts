@@ -99,15 +99,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     if (tombstones.size > maxTombstones) tombstones.delete(tombstones.keys().next().value!);
   }
 
+  function index(id: string, userId: string | null): void {
+    if (userId === null) return;
+    const ids = byUser.get(userId) ?? new Set<string>();
+    byUser.set(userId, ids);
+    ids.add(id);
+  }
+
+  function unindex(id: string, userId: string | null): void {
+    if (userId === null) return;
+    const ids = byUser.get(userId);
+    ids?.delete(id);
+    if (ids?.size === 0) byUser.delete(userId);
+  }
+
+  /** Stores `record` as the most recently active; a record it replaces leaves its owner's index. */
   function put(record: SessionRecord): void {
+    const previous = sessions.get(record.id);
+    if (previous && previous.userId !== record.userId) unindex(record.id, previous.userId);
     sessions.delete(record.id);
     sessions.set(record.id, record);
     heap.set(record.id, expiresAt(record));
-    if (record.userId !== null) {
-      const ids = byUser.get(record.userId) ?? new Set<string>();
-      byUser.set(record.userId, ids);
-      ids.add(record.id);
-    }
+    index(record.id, record.userId);
   }
 
   function remove(id: string, why: MissReason): SessionRecord | undefined {
@@ -115,11 +128,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     if (!record) return undefined;
     sessions.delete(id);
     heap.delete(id);
-    if (record.userId !== null) {
-      const ids = byUser.get(record.userId);
-      ids?.delete(id);
-      if (ids?.size === 0) byUser.delete(record.userId);
-    }
+    unindex(id, record.userId);
     remember(id, why);
     return record;
   }
@@ -145,7 +154,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     return out;
   }
 
+  /** Creates `record`, replacing whatever its id held (see `SessionStore.create`). */
   function insert(record: SessionRecord, options: CreateOptions): string[] {
+    // The id's previous record (live or not) is replaced, never counted against a limit.
+    if (sessions.has(record.id)) remove(record.id, 'terminated');
+    tombstones.delete(record.id);
     const evicted: string[] = [];
     const limit = options.maxSessionsPerUser;
     if (record.userId !== null && limit !== null) {
@@ -201,6 +214,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       Object.freeze(next.data);
       // A patch is not activity: keep the record's place in recency order.
       sessions.set(id, next);
+      if (next.userId !== r.userId) {
+        unindex(id, r.userId);
+        index(id, next.userId);
+      }
       return { ...next };
     },
 

@@ -5,6 +5,7 @@
  * caller already holds (node-redis or ioredis). The fixed-window `RateLimitStore` is in
  * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
  */
+import { DataTooLargeError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiresAt } from '../../core/record.js';
 import type {
@@ -148,15 +149,23 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
         if (json !== undefined) set.push(DATA_FIELD_PREFIX + key, json);
       }
       const unset = (patch.unset ?? []).map((key) => DATA_FIELD_PREFIX + key);
+      const owner = patch.userId === undefined ? '0' : patch.userId === null ? '1' : '2';
       const reply = await run(PATCH, sKey(id), now, [
         id,
         patch.csrf === undefined ? '0' : '1',
         patch.csrf ?? '',
+        owner,
+        patch.userId ?? '',
+        patch.maxDataBytes === undefined ? '' : String(patch.maxDataBytes),
+        patch.replace ? '1' : '0',
         String(set.length / 2),
         String(unset.length),
         ...set,
         ...unset,
       ]);
+      const [state, bytes] = Array.isArray(reply) ? reply : [];
+      if (state === 'too_large' && patch.maxDataBytes !== undefined)
+        throw new DataTooLargeError(Number(bytes), patch.maxDataBytes);
       return lookup(id, reply).record;
     },
 

@@ -1,7 +1,7 @@
 /**
  * The Lua scripts of the Redis store: each store operation is one script, so it is one round trip
  * and atomic on the server. Every script gets the same first three arguments (key base, now,
- * ttl grace) and shares the prelude below, which owns the data layout:
+ * ttl grace) and starts with the prelude (./lua-prelude.ts), which owns this data layout:
  *
  *   <base>s:<id>    hash: one field per record attribute, one `d:<key>` field per data key (JSON)
  *   <base>u:<user>  sorted set: the user's session ids scored by lastSeenAt
@@ -14,6 +14,7 @@
  * opaque strings, so numbers, empty arrays and unicode round-trip exactly.
  */
 import { createHash } from 'node:crypto';
+import { PRELUDE } from './lua-prelude.js';
 
 export interface LuaScript {
   readonly name: string;
@@ -26,121 +27,13 @@ function script(name: string, body: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-const PRELUDE = `
-local P = ARGV[1]
-local NOW = tonumber(ARGV[2])
-local GRACE = tonumber(ARGV[3])
-local EKEY, AKEY, STKEY = P .. 'e', P .. 'a', P .. 'st'
-local function skey(id) return P .. 's:' .. id end
-local function ukey(u) return P .. 'u:' .. u end
--- Integers as plain digits: tostring() would print 1.7e+12.
-local function fmt(n) return string.format('%.0f', n) end
-
-local function bump(field, by)
-  if redis.call('HINCRBY', STKEY, field, by) <= 0 then redis.call('HDEL', STKEY, field) end
-end
-
--- f = HMGET(u, db, do, dt) of one session; by = 1 when it is added, -1 when removed
-local function tally(f, by)
-  if not f[1] then bump('anon', by) end
-  bump('b:' .. (f[2] or 'unknown'), by)
-  bump('o:' .. (f[3] or 'unknown'), by)
-  bump('t:' .. (f[4] or 'unknown'), by)
-end
-
--- 'live', 'not_found', 'corrupt', 'expired_idle' or 'expired_absolute' at NOW
-local function state(id)
-  local k = skey(id)
-  local t = redis.call('TYPE', k).ok
-  if t == 'none' then return 'not_found' end
-  if t ~= 'hash' then return 'corrupt' end
-  local f = redis.call('HMGET', k, 'i', 'a', 'l')
-  local i, a = tonumber(f[1]), tonumber(f[2])
-  if not i or not tonumber(f[3]) then return 'corrupt' end
-  if a and NOW >= a then return 'expired_absolute' end
-  if NOW >= i then return 'expired_idle' end
-  return 'live'
-end
-
--- Removes a session, its index entries and its counts. knownUser names the owner when the caller
--- holds it (a user-index member whose hash Redis already dropped by TTL). True if a hash existed.
-local function drop(id, knownUser)
-  local k = skey(id)
-  redis.call('ZREM', EKEY, id)
-  redis.call('ZREM', AKEY, id)
-  local u = knownUser
-  local t = redis.call('TYPE', k).ok
-  if t == 'hash' then
-    local f = redis.call('HMGET', k, 'u', 'db', 'do', 'dt')
-    tally(f, -1)
-    if f[1] then u = f[1] end
-  end
-  if t ~= 'none' then redis.call('DEL', k) end
-  if u then
-    local uk = ukey(u)
-    if redis.call('ZREM', uk, id) == 1 and redis.call('EXISTS', uk) == 0 then bump('users', -1) end
-  end
-  return t == 'hash'
-end
-
--- Evicts the user's least recently active live sessions so that one more fits under limit.
-local function makeRoom(u, limit, evicted)
-  local uk = ukey(u)
-  local members = redis.call('ZRANGE', uk, 0, -1, 'WITHSCORES')
-  local live = {}
-  for j = 1, #members, 2 do
-    local id = members[j]
-    local s = state(id)
-    if s == 'live' then live[#live + 1] = { id = id, s = tonumber(members[j + 1]) }
-    elseif s ~= 'corrupt' then drop(id, u) end
-  end
-  -- least recently active first; on a tie the greater id goes first (the memory store's order)
-  table.sort(live, function(x, y)
-    if x.s ~= y.s then return x.s < y.s end
-    return x.id > y.id
-  end)
-  local excess = math.min(#live - (limit - 1), #live)
-  for j = 1, excess do
-    drop(live[j].id, u)
-    evicted[#evicted + 1] = live[j].id
-  end
-end
-
-local function hsetChunked(k, from, to)
-  local pos = from
-  while pos <= to do
-    local stop = math.min(pos + 199, to)
-    redis.call('HSET', k, unpack(ARGV, pos, stop))
-    pos = stop + 1
-  end
-end
-
--- ARGV from at: id, lastSeenAt, expiresAt, field count, then field/value pairs
-local function add(at)
-  local id, l, e, n = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-  local k = skey(id)
-  if redis.call('EXISTS', k) == 1 then drop(id, nil) end
-  hsetChunked(k, at + 4, at + 3 + 2 * n)
-  redis.call('PEXPIRE', k, fmt(math.max(1, e - NOW + GRACE)))
-  redis.call('ZADD', EKEY, fmt(e), id)
-  redis.call('ZADD', AKEY, l, id)
-  local f = redis.call('HMGET', k, 'u', 'db', 'do', 'dt')
-  if f[1] then
-    local uk = ukey(f[1])
-    if redis.call('EXISTS', uk) == 0 then bump('users', 1) end
-    redis.call('ZADD', uk, l, id)
-  end
-  tally(f, 1)
-end
-`;
-
 /** ARGV: base, now, grace, limit ('' = none), userId ('' = anonymous), then the add() layout. */
 export const CREATE = script(
   'create',
   `
 local evicted = {}
 local limit = tonumber(ARGV[4])
-if ARGV[5] ~= '' and limit then makeRoom(ARGV[5], limit, evicted) end
+if ARGV[5] ~= '' and limit then makeRoom(ARGV[5], limit, evicted, ARGV[6]) end
 add(6)
 return evicted
 `,
@@ -180,8 +73,11 @@ return { 'live', touched, redis.call('HGETALL', k) }
 );
 
 /**
- * ARGV: base, now, grace, id, has csrf ('1'/'0'), csrf, set count, unset count, then the set
- * field/value pairs (fields already `d:`-prefixed), then the unset fields. Reply as GET.
+ * ARGV: base, now, grace, id, has csrf ('1'/'0'), csrf, owner ('0' unchanged, '1' anonymous, '2'
+ * the next argument), owner id, max data bytes ('' = no limit), replace ('1': the set pairs become
+ * the whole data), set count, unset count, then the set field/value pairs (fields already
+ * `d:`-prefixed), then the unset fields. Reply as GET, or {'too_large', bytes} when the data would
+ * grow past the limit (nothing is written then).
  */
 export const PATCH = script(
   'patch',
@@ -191,15 +87,24 @@ local s = state(id)
 if s == 'not_found' or s == 'corrupt' then return { s } end
 if s ~= 'live' then drop(id, nil) return { s } end
 local k = skey(id)
-local nset, nunset = tonumber(ARGV[7]), tonumber(ARGV[8])
-hsetChunked(k, 9, 8 + 2 * nset)
-local pos, last = 9 + 2 * nset, 8 + 2 * nset + nunset
+local replace = ARGV[10] == '1'
+local nset, nunset = tonumber(ARGV[11]), tonumber(ARGV[12])
+local setFrom, unsetFrom = 13, 13 + 2 * nset
+local limit = tonumber(ARGV[9])
+if limit then
+  local before, after = dataSizes(k, setFrom, nset, unsetFrom, nunset, replace)
+  if after > limit and after > before then return { 'too_large', after } end
+end
+if replace then dropData(k) end
+hsetChunked(k, setFrom, unsetFrom - 1)
+local pos, last = unsetFrom, unsetFrom + nunset - 1
 while pos <= last do
   local stop = math.min(pos + 199, last)
   redis.call('HDEL', k, unpack(ARGV, pos, stop))
   pos = stop + 1
 end
 if ARGV[5] == '1' then redis.call('HSET', k, 'x', ARGV[6]) end
+if ARGV[7] == '1' then setOwner(id, false) elseif ARGV[7] == '2' then setOwner(id, ARGV[8]) end
 redis.call('HINCRBY', k, 'v', 1)
 return { 'live', 0, redis.call('HGETALL', k) }
 `,
@@ -256,7 +161,7 @@ end
 drop(ARGV[4], nil)
 local evicted = {}
 local limit = tonumber(ARGV[5])
-if ARGV[6] ~= '' and limit then makeRoom(ARGV[6], limit, evicted) end
+if ARGV[6] ~= '' and limit then makeRoom(ARGV[6], limit, evicted, ARGV[7]) end
 add(7)
 return { 1, evicted }
 `,

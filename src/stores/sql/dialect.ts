@@ -1,8 +1,8 @@
 /**
  * What differs between the SQL dialects, as one small interface: how to open a connection, the
- * DDL of each migration, how an "insert unless present" is spelled, whether row locks exist, and
- * which driver errors mean "the database is unreachable" (StoreUnavailableError) or "try the
- * transaction again" (a deadlock). The queries themselves are written once, in the store's modules.
+ * DDL of each migration, how an "insert unless present" and an upsert are spelled, whether row
+ * locks exist, and which driver errors mean "the database is unreachable" (StoreUnavailableError)
+ * or "try the transaction again" (a deadlock). The queries themselves are written once, in the store's modules.
  */
 import type { Dialect } from 'kysely';
 import type { SqlDialect } from '../../core/config.js';
@@ -48,6 +48,11 @@ export interface DialectSpec {
   insertIgnore(table: string, columns: string[]): string;
   /** Whether `SELECT … FOR UPDATE` exists (SQLite serialises writers with BEGIN IMMEDIATE instead). */
   readonly rowLocks: boolean;
+  /**
+   * How an insert replaces the row its key already has: MySQL's `ON DUPLICATE KEY UPDATE … =
+   * VALUES(col)` (`true`), or `ON CONFLICT (id) DO UPDATE … = excluded.col` (PostgreSQL, SQLite).
+   */
+  readonly onDuplicateKey: boolean;
   /** Lazily loads the driver and opens a pool/database from a resolved URL or file path. */
   open(url: string, options: { poolSize: number; timeout: number }): Promise<OpenedDialect>;
   /** The driver reports that the server cannot be reached, went away or is overloaded. */

@@ -2,11 +2,12 @@
  * The SQL session store (`tessera-session/sql`): PostgreSQL, MySQL/MariaDB and SQLite behind one set of
  * Kysely queries. The database is the truth and keeps an audit trail: a terminated session stays
  * as a row with `status = 'terminated'`, `terminated_at` and `termination_reason` until cleanup
- * purges it after `auditRetention`. Atomicity comes from transactions: the per-user limit holds a
- * row lock on the user's entry in `<table>_user_locks` (SQLite: the single writer of BEGIN
- * IMMEDIATE), a patch locks its row (`SELECT … FOR UPDATE`), and every write is conditional on
- * `status = 'active'`, so termination is final. Expiry is decided with the caller's `now`, never
- * the database clock.
+ * purges it after `auditRetention`, or until a create of the same id replaces the row (only the
+ * express-session store re-creates an id). Atomicity comes from transactions: the per-user limit
+ * holds a row lock on the user's entry in `<table>_user_locks` (SQLite: the single writer of BEGIN
+ * IMMEDIATE), a patch locks its row (`SELECT … FOR UPDATE`; an owner change is its `user_id`), and
+ * every write is conditional on `status = 'active'`, so termination is final. Expiry is decided
+ * with the caller's `now`, never the database clock.
  *
  * This module holds the options and the session lifecycle; the connection (./connection.ts),
  * transactions (./transactions.ts), schema (./schema.ts), per-user limit (./user-limit.ts),
@@ -208,10 +209,17 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
           if (spec.rowLocks) query = query.forUpdate();
           const found = liveRecord(await query.executeTakeFirst(), now, invalid);
           if (typeof found === 'string') return null;
+          // Throws DataTooLargeError past patch.maxDataBytes: the transaction rolls back, nothing changes.
           const next = patched(found, patch);
           await trx
             .updateTable('__sessions')
-            .set({ data: JSON.stringify(next.data), csrf: next.csrf, version: next.version })
+            .set({
+              data: JSON.stringify(next.data),
+              csrf: next.csrf,
+              version: next.version,
+              // An owner change is this column: listUser and destroyUser read it under the row lock.
+              ...(patch.userId !== undefined && { user_id: next.userId }),
+            })
             .where('id', '=', id)
             .execute();
           return next;
@@ -221,23 +229,30 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
 
     destroy(id: string, reason: TerminationReason, now: number) {
       return op('destroy', async (conn) => {
-        // A row's owner never changes, so reading it before the conditional update is safe.
-        const row = await conn
-          .selectFrom('__sessions')
-          .select('user_id')
-          .where('id', '=', id)
-          .executeTakeFirst();
-        if (!row) return null;
-        const result = await write.one(conn, (c) =>
-          c
-            .updateTable('__sessions')
-            .set({ status: 'terminated', terminated_at: now, termination_reason: reason })
+        // The owner is read first and the update is conditional on it: a patch or create that
+        // moved the session to another owner in between makes the update miss, and we read again.
+        for (;;) {
+          const row = await conn
+            .selectFrom('__sessions')
+            .select(['user_id', 'status', 'expires_at'])
             .where('id', '=', id)
-            .where('status', '=', 'active')
-            .where('expires_at', '>', now)
-            .executeTakeFirst(),
-        );
-        return n(result.numUpdatedRows) > 0 ? { userId: userIdOf(row.user_id) } : null;
+            .executeTakeFirst();
+          if (row?.status !== 'active' || !(n(row.expires_at) > now)) return null;
+          const owner = userIdOf(row.user_id);
+          const result = await write.one(conn, (c) =>
+            c
+              .updateTable('__sessions')
+              .set({ status: 'terminated', terminated_at: now, termination_reason: reason })
+              .where('id', '=', id)
+              .where('status', '=', 'active')
+              .where('expires_at', '>', now)
+              .where((eb) =>
+                owner === null ? eb('user_id', 'is', null) : eb('user_id', '=', owner),
+              )
+              .executeTakeFirst(),
+          );
+          if (n(result.numUpdatedRows) > 0) return { userId: owner };
+        }
       });
     },
 

@@ -18,13 +18,16 @@
 import { testAtomicLimit } from './atomic-limit.js';
 import { testDeclaredCapabilities } from './capabilities.js';
 import { testCleanup } from './cleanup.js';
+import { testDataLimit } from './data-limit.js';
 import { testErrorsAreTyped } from './errors.js';
 import { testExpiredIsGone } from './expiry.js';
 import { testHealth } from './health.js';
 import { testListing } from './listing.js';
 import { testNoLostUpdates } from './no-lost-updates.js';
 import type { ContractOptions, StoreFactory, TestFunction } from './options.js';
+import { testOwnerChange } from './owner-change.js';
 import { testPatch } from './patch.js';
+import { testRecreate } from './recreate.js';
 import { testRegenerateIsAtomic } from './regenerate.js';
 import { testRoundTrip } from './round-trip.js';
 import { testStats } from './stats.js';
@@ -35,13 +38,16 @@ export type { ContractOptions, ContractTestBody, StoreFactory, TestFunction } fr
 export {
   testAtomicLimit,
   testCleanup,
+  testDataLimit,
   testDeclaredCapabilities,
   testErrorsAreTyped,
   testExpiredIsGone,
   testHealth,
   testListing,
   testNoLostUpdates,
+  testOwnerChange,
   testPatch,
+  testRecreate,
   testRegenerateIsAtomic,
   testRoundTrip,
   testStats,
@@ -61,9 +67,12 @@ export function testSessionStore(
   testRoundTrip(test, factory, options);
   testTouch(test, factory, options);
   testPatch(test, factory, options);
+  testDataLimit(test, factory, options);
+  testOwnerChange(test, factory, options);
   testAtomicLimit(test, factory, options);
   testNoLostUpdates(test, factory, options);
   testTerminationIsFinal(test, factory, options);
+  testRecreate(test, factory, options);
   testExpiredIsGone(test, factory, options);
   testCleanup(test, factory, options);
   testRegenerateIsAtomic(test, factory, options);

@@ -42,6 +42,11 @@ export interface ContractOptions {
   concurrentCreates?: number;
   /** Size of the large value round-tripped. @default 1_000_000 */
   largeValueBytes?: number;
+  /**
+   * The `maxDataBytes` the data-limit tests patch against; their values are sized from it (a
+   * client-side cookie store needs it small). @default 65_536
+   */
+  dataLimitBytes?: number;
   /** Prefix for test names, followed by `: `. @default '' (no prefix) */
   prefix?: string;
   /**

@@ -18,6 +18,7 @@ export const mysql: DialectSpec = {
   name: 'mysql',
   quote: q,
   rowLocks: true,
+  onDuplicateKey: true,
   migrations: (t) => [
     [
       // user_id is VARBINARY: compared byte for byte, with no case folding and no PAD SPACE

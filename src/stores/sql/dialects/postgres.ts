@@ -20,6 +20,7 @@ export const postgres: DialectSpec = {
   name: 'postgres',
   quote: q,
   rowLocks: true,
+  onDuplicateKey: false,
   migrations: (t) => [
     [
       `CREATE TABLE IF NOT EXISTS ${q(t.sessions)} (

@@ -30,6 +30,7 @@ export const sqlite: DialectSpec = {
   name: 'sqlite',
   quote: q,
   rowLocks: false,
+  onDuplicateKey: false,
   migrations: (t) => [
     [
       `CREATE TABLE IF NOT EXISTS ${q(t.sessions)} (

@@ -1,30 +1,19 @@
 /**
- * express-session itself, unmodified, on TesseraStore over real Tessera stores: memory, SQLite
- * (a file in a temporary folder) and Redis (the shared server, under a random key prefix).
+ * express-session itself, unmodified, on TesseraStore over real Tessera stores: memory, Redis (the
+ * shared server, under a random key prefix), SQLite (a file in a temporary folder) and PostgreSQL
+ * (its own table): data across requests, regenerate, destroy, ids hashed at rest, and the Store
+ * methods express-session's MemoryStore offers beyond get/set/destroy.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { TesseraStore } from '../../src/adapters/express-session.js';
-import { sessionIdFor } from '../../src/core/tokens.js';
-import type { SessionStore } from '../../src/core/types.js';
-import { createMemoryStore } from '../../src/stores/memory.js';
-import { createRedisStore } from '../../src/stores/redis/index.js';
-import { createSqlStore } from '../../src/stores/sql/index.js';
-import { requireService } from '../support/services.js';
-
-declare module 'express-session' {
-  interface SessionData {
-    views?: number;
-    userId?: string;
-  }
-}
+import { TesseraStore } from '../../../src/adapters/express-session.js';
+import { sessionIdFor } from '../../../src/core/tokens.js';
+import type { SessionStore } from '../../../src/core/types.js';
+import { backends, cleanUpBackends } from './backends.js';
 
 const promisify =
   <T>(fn: (cb: (err?: unknown, v?: T) => void) => void) =>
@@ -139,18 +128,5 @@ function suite(name: string, makeStore: () => Promise<SessionStore>, enabled = t
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-es-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-suite('memory', async () => createMemoryStore());
-suite('SQLite', async () => {
-  const store = createSqlStore({ url: `sqlite:${join(dir, 'es.sqlite')}` });
-  await store.migrate();
-  return store;
-});
-const redisUp = await requireService('Redis', '127.0.0.1', 6379, 'redis-server --port 6379');
-suite(
-  'Redis',
-  async () => createRedisStore({ prefix: `t-es-${process.pid}-${Date.now()}:` }),
-  redisUp,
-);
+afterAll(cleanUpBackends);
+for (const backend of await backends()) suite(backend.name, backend.make, backend.enabled);
