@@ -4,6 +4,7 @@
  * `SessionStore` and `RateLimitStore` contracts and imports no store: the stores to use when the
  * options name none are handed in (the package entry passes the in-memory ones).
  */
+import { canonicalIp } from './client-keys.js';
 import { parseDevice } from './device.js';
 import { SessionEventBus, type SessionEventListener, type SessionEventName } from './events.js';
 import { checkDataSize, checkInput } from './input-checks.js';
@@ -220,7 +221,12 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
         );
         return { session: null, reason: 'ua_mismatch' };
       }
-      if (request.ip && session.ip && request.ip !== session.ip && config.ipChange !== 'allow') {
+      if (
+        request.ip &&
+        session.ip &&
+        config.ipChange !== 'allow' &&
+        canonicalIp(request.ip) !== canonicalIp(session.ip)
+      ) {
         if (config.ipChange === 'terminate') {
           await manager.terminate(id, 'hijack');
           logger.warn(
