@@ -113,9 +113,10 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /** The session data with this request's changes applied (flash messages excluded). */
   get data(): Readonly<Data> {
-    const data: Record<string, JsonValue> = { ...(this.#record?.data ?? {}) };
+    // Spread and fromEntries define own properties: a key named "__proto__" stays a key.
+    let data: Record<string, JsonValue> = { ...(this.#record?.data ?? {}) };
     if (this.#unset) for (const key of this.#unset) delete data[key];
-    if (this.#set) for (const [key, value] of this.#set) data[key] = value;
+    if (this.#set) data = { ...data, ...Object.fromEntries(this.#set) };
     delete data[FLASH_KEY];
     return data as Data;
   }
@@ -123,7 +124,9 @@ export class RequestSession<Data extends SessionData = SessionData> {
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
     if (this.#set?.has(key)) return this.#set.get(key) as Data[K];
     if (this.#unset?.has(key)) return undefined;
-    return this.#record?.data[key] as Data[K] | undefined;
+    const stored = this.#record?.data;
+    // Own keys only: `get('constructor')` of a session without that key is undefined.
+    return stored && Object.hasOwn(stored, key) ? (stored[key] as Data[K]) : undefined;
   }
 
   /** Sets a top-level key; saved with the response. */
