@@ -4,11 +4,17 @@
  * audit trail) and the JSON API behind them under `<basePath>/api/…`. Every request needs a live
  * session that `authorize` accepts; every state-changing request needs that session's CSRF token.
  */
-import { ConfigError, StoreUnavailableError, TesseraError } from '../core/errors.js';
+import {
+  BadRequestError,
+  ConfigError,
+  StoreUnavailableError,
+  TesseraError,
+} from '../core/errors.js';
 import type { Session, SessionManager } from '../core/manager-api.js';
 import type { SessionData, SessionRecord } from '../core/types.js';
 import { ActivityHistory } from './history.js';
 import { sessionView, terminatedView } from './json.js';
+import { decodeSegment, readPost } from './requests.js';
 import { auditPage, messagePage, overviewPage, type PageFrame, sessionsPage } from './views.js';
 
 export { ActivityHistory, type ActivitySample } from './history.js';
@@ -144,20 +150,6 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
     return { total: result.total, sessions: result.sessions.map(terminatedView) };
   }
 
-  /** Reads the CSRF token (header, else form field) and the form fields of a POST. */
-  async function readPost(request: Request): Promise<{ form: URLSearchParams; csrf: unknown }> {
-    const type = request.headers.get('content-type') ?? '';
-    let form = new URLSearchParams();
-    if (type.startsWith('application/x-www-form-urlencoded')) {
-      form = new URLSearchParams(await request.text());
-    } else if (type.startsWith('application/json')) {
-      const body = (await request.json().catch(() => null)) as Record<string, unknown> | null;
-      if (body && typeof body === 'object')
-        for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form.set(k, v);
-    }
-    return { form, csrf: request.headers.get(csrfHeader) ?? form.get(csrfField) ?? undefined };
-  }
-
   async function handle(request: Request, context: AdminContext): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname;
@@ -194,7 +186,7 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
     }
 
     if (method === 'POST') {
-      const { form, csrf } = await readPost(request);
+      const { form, csrf } = await readPost(request, { header: csrfHeader, field: csrfField });
       if (!manager.verifyCsrf(session as Session<Data>, csrf)) {
         const message = 'the CSRF token is missing or wrong: reload the page and try again';
         return api
@@ -218,7 +210,7 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
     // API: /api/sessions/<id>/terminate and /api/users/<userId>/terminate; HTML: ids in the form.
     let match = api ? route.match(/^\/api\/sessions\/([^/]+)\/terminate$/) : null;
     const sessionId = match
-      ? decodeURIComponent(match[1]!)
+      ? decodeSegment(match[1]!)
       : !api && route === '/sessions/terminate'
         ? form.get('id')
         : null;
@@ -235,7 +227,7 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
     }
     match = api ? route.match(/^\/api\/users\/([^/]+)\/terminate$/) : null;
     const userId = match
-      ? decodeURIComponent(match[1]!)
+      ? decodeSegment(match[1]!)
       : !api && route === '/users/terminate'
         ? form.get('userId')
         : null;
@@ -367,6 +359,12 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
       return await handle(request, context);
     } catch (err) {
       const api = new URL(request.url).pathname.startsWith(`${basePath}/api`);
+      if (err instanceof BadRequestError) {
+        const message = `bad request: ${err.detail}`;
+        return api
+          ? json(400, { error: 'bad_request', message })
+          : html(400, messagePage(frame('overview', 'Bad request'), 'Bad request', message));
+      }
       const unavailable = err instanceof StoreUnavailableError;
       // The message of a Tessera error names the store and what failed, never a credential.
       const message = unavailable

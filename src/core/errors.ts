@@ -16,6 +16,7 @@ export type TesseraErrorCode =
   | 'SESSION_COMMITTED'
   | 'NO_SESSION_MIDDLEWARE'
   | 'NOT_SUPPORTED'
+  | 'BAD_REQUEST'
   | 'CLOSED';
 
 export class TesseraError extends Error {
@@ -169,6 +170,19 @@ export class NotSupportedError extends TesseraError {
   constructor(store: string, detail: string) {
     super('NOT_SUPPORTED', `[tessera] the ${store} store ${detail}`);
     this.store = store;
+  }
+}
+
+/**
+ * A request that cannot be read as HTTP says it should be: a Host header that names no host, a path
+ * with broken percent-encoding. Every adapter answers it with 400 and the message.
+ */
+export class BadRequestError extends TesseraError {
+  /** What is wrong with the request, for the person reading the 400 answer. */
+  readonly detail: string;
+  constructor(detail: string) {
+    super('BAD_REQUEST', `[tessera] bad request: ${detail}`);
+    this.detail = detail;
   }
 }
 

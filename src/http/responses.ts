@@ -2,7 +2,7 @@
  * The error answers the HTTP layer gives by itself (403 CSRF, 429 rate limit, 503 store outage, 400
  * bad request): a short body a person can read, as JSON or HTML depending on `Accept`.
  */
-import { isTesseraError, RateLimitedError } from '../core/errors.js';
+import { BadRequestError, isTesseraError, RateLimitedError } from '../core/errors.js';
 
 export type HttpErrorKind = 'csrf' | 'rate_limited' | 'store_unavailable' | 'bad_request';
 
@@ -102,12 +102,16 @@ export function isStoreFailure(err: unknown): boolean {
 
 /**
  * The answer for one of Tessera's typed refusals or failures: `CsrfError` → 403,
- * `RateLimitedError` → 429 with `Retry-After`, a store failure → 503. `null` for any other error,
+ * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, a store failure → 503. `null` for any other error,
  * which stays the application's.
  */
 export function answerFor(err: unknown, accept: string | null | undefined): ErrorAnswer | null {
   if (!isTesseraError(err)) return null;
   if (err.code === 'CSRF_INVALID') return errorAnswer('csrf', accept);
+  if (err instanceof BadRequestError)
+    return errorAnswer('bad_request', accept, {
+      message: `The request could not be read: ${err.detail}.`,
+    });
   if (err instanceof RateLimitedError)
     return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs });
   if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept);
