@@ -91,7 +91,11 @@ function readForm(req: Request, limit: number): Promise<Record<string, string> |
  * Delays `writeHead`/`write`/`end` until `commit` has run, then replays them in order. Saving
  * before the first byte is what lets the cookies go out and makes the next request see the write.
  */
-function holdResponse(res: Response, commit: () => Promise<ErrorAnswer | null>): void {
+function holdResponse(
+  res: Response,
+  commit: () => Promise<ErrorAnswer | null>,
+  fail: (err: unknown) => void,
+): void {
   const original = { writeHead: res.writeHead, write: res.write, end: res.end };
   const queue: Array<() => void> = [];
   let state: 'open' | 'saving' | 'done' = 'open';
@@ -102,20 +106,31 @@ function holdResponse(res: Response, commit: () => Promise<ErrorAnswer | null>):
   };
   const start = () => {
     state = 'saving';
-    void commit().then((failure) => {
-      state = 'done';
-      restore();
-      const calls = queue.splice(0);
-      if (!failure) {
-        for (const call of calls) call();
-        return;
-      }
-      // Nothing has been sent yet: the route's answer is replaced, since its changes were not saved.
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
-      res.statusCode = failure.status;
-      for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
-      res.end(failure.body);
-    });
+    void commit().then(
+      (failure) => {
+        state = 'done';
+        restore();
+        const calls = queue.splice(0);
+        if (!failure) {
+          for (const call of calls) call();
+          return;
+        }
+        // Nothing has been sent yet: the route's answer is replaced, since its changes were not saved.
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        res.statusCode = failure.status;
+        for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
+        res.end(failure.body);
+      },
+      (err: unknown) => {
+        // Not ours: nothing was sent, so Express's error handling answers instead of the route.
+        state = 'done';
+        restore();
+        queue.length = 0;
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        res.statusCode = 200;
+        fail(err);
+      },
+    );
   };
   const hold =
     <K extends keyof typeof original>(name: K, result: () => unknown) =>
@@ -179,18 +194,21 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       return next(err);
     }
 
-    holdResponse(res, async () => {
-      try {
-        const cookies = await http.commit(request, session);
-        for (const cookie of cookies) res.append('Set-Cookie', cookie);
-        return null;
-      } catch (err) {
-        return (
-          http.answerError(err, request) ??
-          http.answer('store_unavailable', request.header('accept'))
-        );
-      }
-    });
+    holdResponse(
+      res,
+      async () => {
+        try {
+          const cookies = await http.commit(request, session);
+          for (const cookie of cookies) res.append('Set-Cookie', cookie);
+          return null;
+        } catch (err) {
+          const answer = http.answerError(err, request);
+          if (!answer) throw err;
+          return answer;
+        }
+      },
+      (err) => next(err),
+    );
     next();
   };
 

@@ -121,9 +121,10 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
       for (const cookie of cookies) reply.header('set-cookie', cookie);
       return payload;
     } catch (err) {
-      // Nothing has been sent yet: the answer becomes the truth about the failed save.
-      const answer =
-        http.answerError(err, req) ?? http.answer('store_unavailable', req.header('accept'));
+      // Nothing has been sent yet: the answer becomes the truth about the failed save. An error
+      // that is not ours goes to Fastify's error handling.
+      const answer = http.answerError(err, req);
+      if (!answer) throw err;
       reply.code(answer.status);
       reply.removeHeader('set-cookie');
       reply.headers(answer.headers);

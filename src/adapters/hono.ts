@@ -106,10 +106,11 @@ export function tesseraSession<Data extends SessionData = SessionData>(
         c.res = res;
       }
     } catch (err) {
+      // Ours (a store failure, data over the limit): answered. Anything else is the app's error.
+      const answer = http.answerError(err, req);
+      if (!answer) throw err;
       c.res = undefined;
-      c.res = toResponse(
-        http.answerError(err, req) ?? http.answer('store_unavailable', req.header('accept')),
-      );
+      c.res = toResponse(answer);
     }
   };
 }

@@ -6,8 +6,9 @@
  */
 import { canonicalIp } from './client-keys.js';
 import { parseDevice } from './device.js';
+import { DataTooLargeError } from './errors.js';
 import { SessionEventBus, type SessionEventListener, type SessionEventName } from './events.js';
-import { checkDataSize, checkInput } from './input-checks.js';
+import { checkData, checkDataSize, checkInput } from './input-checks.js';
 import { describeError, silentLogger } from './logger.js';
 import { createLoginLimiter, unlimitedLogins } from './login-limiter.js';
 import type {
@@ -130,6 +131,20 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     }
   }
 
+  /** `checkDataSize`, with the refusal logged: a write refused for its size is worth a warning. */
+  function sizeChecked(id: string | null, data: unknown): void {
+    try {
+      checkDataSize(data, config.maxDataBytes);
+    } catch (err) {
+      if (err instanceof DataTooLargeError)
+        logger.warn(
+          { sessionId: id, bytes: err.bytes, limit: err.limit },
+          'tessera: session data over maxDataBytes; the write was refused',
+        );
+      throw err;
+    }
+  }
+
   function newRecord(
     input: CreateSessionInput<Data>,
     now: number,
@@ -186,8 +201,9 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async create(input = {}) {
-      checkInput(input.userId, Object.keys(input.data ?? {}));
-      checkDataSize(input.data ?? {}, config.maxDataBytes);
+      checkInput(input.userId, []);
+      checkData(input.data ?? {});
+      sizeChecked(null, input.data ?? {});
       const now = clock();
       const { token, record } = newRecord(input, now);
       const { evicted } = await sessions.create(record, {
@@ -245,14 +261,15 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
 
     async update(session, patch) {
       const id = typeof session === 'string' ? session : session.id;
-      checkInput(null, [...Object.keys(patch.set ?? {}), ...(patch.unset ?? [])]);
+      checkInput(null, patch.unset ?? []);
+      checkData(patch.set ?? {});
       const storePatch: SessionPatch = {
         set: patch.set as SessionData | undefined,
         unset: patch.unset,
       };
-      checkDataSize(
+      sizeChecked(
+        id,
         typeof session === 'string' ? (patch.set ?? {}) : applyDataPatch(session.data, storePatch),
-        config.maxDataBytes,
       );
       const now = clock();
       return (await sessions.patch(id, storePatch, now)) as Session<Data> | null;

@@ -1,10 +1,21 @@
 /**
  * The error answers the HTTP layer gives by itself (403 CSRF, 429 rate limit, 503 store outage, 400
- * bad request): a short body a person can read, as JSON or HTML depending on `Accept`.
+ * bad request, 413 too large): a short body a person can read, as JSON or HTML depending on
+ * `Accept`.
  */
-import { BadRequestError, isTesseraError, RateLimitedError } from '../core/errors.js';
+import {
+  BadRequestError,
+  DataTooLargeError,
+  isTesseraError,
+  RateLimitedError,
+} from '../core/errors.js';
 
-export type HttpErrorKind = 'csrf' | 'rate_limited' | 'store_unavailable' | 'bad_request';
+export type HttpErrorKind =
+  | 'csrf'
+  | 'rate_limited'
+  | 'store_unavailable'
+  | 'bad_request'
+  | 'too_large';
 
 export interface ErrorAnswer {
   status: number;
@@ -34,6 +45,11 @@ const MESSAGES: Record<HttpErrorKind, { status: number; title: string; message: 
     status: 400,
     title: 'Bad request',
     message: 'The request could not be read.',
+  },
+  too_large: {
+    status: 413,
+    title: 'Too large',
+    message: 'The request or the session data it would store is too large.',
   },
 };
 
@@ -102,7 +118,8 @@ export function isStoreFailure(err: unknown): boolean {
 
 /**
  * The answer for one of Tessera's typed refusals or failures: `CsrfError` → 403,
- * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, a store failure → 503. `null` for any other error,
+ * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, `DataTooLargeError` → 413,
+ * a store failure → 503. `null` for any other error,
  * which stays the application's.
  */
 export function answerFor(err: unknown, accept: string | null | undefined): ErrorAnswer | null {
@@ -114,6 +131,10 @@ export function answerFor(err: unknown, accept: string | null | undefined): Erro
     });
   if (err instanceof RateLimitedError)
     return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs });
+  if (err instanceof DataTooLargeError)
+    return errorAnswer('too_large', accept, {
+      message: `This change was not saved: the session data would take ${err.bytes} bytes, over the limit of ${err.limit} bytes.`,
+    });
   if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept);
   return null;
 }

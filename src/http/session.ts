@@ -5,6 +5,7 @@
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
 import { SessionCommittedError } from '../core/errors.js';
+import { checkInput, checkValue } from '../core/input-checks.js';
 import type { IssuedSession, Session, SessionManager } from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
@@ -129,9 +130,13 @@ export class RequestSession<Data extends SessionData = SessionData> {
     return stored && Object.hasOwn(stored, key) ? (stored[key] as Data[K]) : undefined;
   }
 
-  /** Sets a top-level key; saved with the response. */
+  /**
+   * Sets a top-level key; saved with the response. A value no store could keep as it is (not JSON,
+   * or nested more than `MAX_VALUE_DEPTH` deep) throws `InvalidInputError` here, in the route.
+   */
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
     this.#assertOpen();
+    checkValue(key, value);
     this.#unset?.delete(key);
     this.#pendingSets().set(key, value as JsonValue);
     return this;
@@ -140,6 +145,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** Removes a top-level key; saved with the response. */
   delete<K extends keyof Data & string>(key: K): this {
     this.#assertOpen();
+    checkInput(null, [key]);
     this.#set?.delete(key);
     this.#pendingUnsets().add(key);
     return this;
@@ -148,6 +154,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** Leaves a message for the next request that reads `flashes()` (and only that one). */
   flash(key: string, value: JsonValue): this {
     this.#assertOpen();
+    checkValue(key, value);
     const pending = this.#set?.get(FLASH_KEY);
     const current =
       pending && typeof pending === 'object' && !Array.isArray(pending) ? pending : {};

@@ -14,13 +14,15 @@
  *   POST /logout           → session.destroy()
  *   POST /limited          → throws new RateLimitedError(1500)
  *   GET  /plain            → { ok: true } without touching the session
+ *   POST /big?bytes=n      → session.set('big', 'x' repeated n times)
+ *   POST /deep?depth=n     → session.set('deep', a value nested n arrays deep)
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
 import type { SessionManager } from '../../src/core/manager-api.js';
-import type { SessionStore } from '../../src/core/types.js';
+import type { JsonValue, SessionStore } from '../../src/core/types.js';
 import type { SessionHttpOptions } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
@@ -36,6 +38,13 @@ export type AppFactory = (
   manager: SessionManager,
   options: SessionHttpOptions,
 ) => Promise<RunningApp>;
+
+/** A JSON value nested `depth` arrays deep (`[[[…]]]`), built without recursion. */
+export function nested(depth: number): JsonValue {
+  let value: JsonValue = [];
+  for (let i = 1; i < depth; i++) value = [value];
+  return value;
+}
 
 /** A tiny cookie jar: what a browser would send back. */
 export class Jar {
@@ -393,6 +402,51 @@ export function testAdapter(name: string, factory: AppFactory): void {
         ((await call(app, jar, 'GET', '/flash')).body as { flashes: unknown }).flashes,
         {},
       );
+    });
+  });
+
+  describe(`${name}: only a store failure is a 503`, () => {
+    it('session data over maxDataBytes is a 413 with a clear message, and nothing is saved', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await login(app, jar);
+      const big = await call(app, jar, 'POST', '/big?bytes=70000');
+      assert.equal(big.res.status, 413, JSON.stringify(big.body));
+      assert.equal(big.res.headers.get('retry-after'), null);
+      assert.equal((big.body as { error: string }).error, 'too_large');
+      assert.match((big.body as { message: string }).message, /session data .*65536 bytes/);
+      const who = (await call(app, jar, 'GET', '/whoami')).body as Who;
+      assert.equal(who.userId, 'alice', 'still logged in');
+      assert.equal(who.data.big, undefined);
+    });
+
+    it('a value that cannot be stored is the application’s error (its framework answers), never a 503', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await login(app, jar);
+      const deep = await call(app, jar, 'POST', '/deep?depth=5000');
+      assert.equal(deep.res.status, 500, JSON.stringify(deep.body));
+      assert.equal(deep.res.headers.get('retry-after'), null);
+      assert.doesNotMatch(JSON.stringify(deep.body), /store_unavailable|unreachable/);
+      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).data.deep, undefined);
+    });
+
+    it('an error that is not ours while saving goes to the framework’s error handling', async () => {
+      const { app, manager } = await start();
+      const update = manager.update.bind(manager);
+      manager.update = async (session, patch) => {
+        if (patch.set && Object.hasOwn(patch.set, 'bug'))
+          throw new TypeError('a bug in a listener');
+        return update(session, patch);
+      };
+      const jar = new Jar();
+      await login(app, jar);
+      const failed = await call(app, jar, 'POST', '/set?key=bug&value=1');
+      assert.equal(failed.res.status, 500, JSON.stringify(failed.body));
+      assert.equal(failed.res.headers.get('retry-after'), null);
+      assert.doesNotMatch(JSON.stringify(failed.body), /store_unavailable|unreachable/);
+      assert.equal((await call(app, jar, 'POST', '/set?key=a&value=1')).res.status, 200);
+      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).data.a, '1');
     });
   });
 

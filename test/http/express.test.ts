@@ -2,7 +2,7 @@ import express from 'express';
 import { describe } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { testAdapter } from './adapter-suite.js';
+import { nested, testAdapter } from './adapter-suite.js';
 
 describe('Express adapter', () => {
   testAdapter('express', async (manager, options) => {
@@ -48,6 +48,14 @@ describe('Express adapter', () => {
     });
     app.post('/logout', async (req, res) => {
       await sessionOf(req).destroy();
+      res.json({ ok: true });
+    });
+    app.post('/big', (req, res) => {
+      sessionOf(req).set('big', 'x'.repeat(Number(req.query.bytes)));
+      res.json({ ok: true });
+    });
+    app.post('/deep', (req, res) => {
+      sessionOf(req).set('deep', nested(Number(req.query.depth)));
       res.json({ ok: true });
     });
     app.post('/limited', () => {

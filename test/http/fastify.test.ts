@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { testAdapter } from './adapter-suite.js';
+import { nested, testAdapter } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
   testAdapter('fastify', async (manager, options) => {
@@ -45,6 +45,14 @@ describe('Fastify adapter', () => {
       });
       scope.post('/logout', async (req) => {
         await req.session.destroy();
+        return { ok: true };
+      });
+      scope.post('/big', async (req) => {
+        req.session.set('big', 'x'.repeat(Number((req.query as { bytes: string }).bytes)));
+        return { ok: true };
+      });
+      scope.post('/deep', async (req) => {
+        req.session.set('deep', nested(Number((req.query as { depth: string }).depth)));
         return { ok: true };
       });
       scope.post('/limited', async () => {

@@ -9,7 +9,7 @@ import { handleFetch } from '../../src/adapters/fetch.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import type { RequestSession } from '../../src/http/session.js';
-import { testAdapter } from './adapter-suite.js';
+import { nested, testAdapter } from './adapter-suite.js';
 
 type Route = (request: Request, session: RequestSession, query: URLSearchParams) => unknown;
 
@@ -47,6 +47,14 @@ const routes: Record<string, Route> = {
     await s.destroy();
     return { ok: true };
   },
+  'POST /big': (_r, s, q) => {
+    s.set('big', 'x'.repeat(Number(q.get('bytes'))));
+    return { ok: true };
+  },
+  'POST /deep': (_r, s, q) => {
+    s.set('deep', nested(Number(q.get('depth'))));
+    return { ok: true };
+  },
   'POST /limited': () => {
     throw new RateLimitedError(1500);
   },
@@ -58,7 +66,7 @@ describe('handleFetch (served by @hono/node-server)', () => {
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve(
         {
-          fetch: (request: Request, env: { incoming: import('node:http').IncomingMessage }) => {
+          fetch: (request: Request, env: { incoming: { socket: { remoteAddress?: string } } }) => {
             const url = new URL(request.url);
             if (url.pathname === '/plain') return Response.json({ ok: true });
             return handleFetch(

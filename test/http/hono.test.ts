@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { testAdapter } from './adapter-suite.js';
+import { nested, testAdapter } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
   testAdapter('hono', async (manager, options) => {
@@ -44,6 +44,14 @@ describe('Hono adapter (@hono/node-server)', () => {
     });
     app.post('/logout', async (c) => {
       await c.get('session').destroy();
+      return c.json({ ok: true });
+    });
+    app.post('/big', (c) => {
+      c.get('session').set('big', 'x'.repeat(Number(c.req.query('bytes'))));
+      return c.json({ ok: true });
+    });
+    app.post('/deep', (c) => {
+      c.get('session').set('deep', nested(Number(c.req.query('depth'))));
       return c.json({ ok: true });
     });
     app.post('/limited', () => {
