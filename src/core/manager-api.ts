@@ -72,6 +72,15 @@ export interface LoginVerdict {
   retryAfterMs: number;
 }
 
+/** The outcome of `attemptLogin` (and of `session.login` in the adapters). */
+export type LoginResult =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid'; remaining: number }
+  | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
+
+/** Checks a password: the user id for good credentials, `null` otherwise. */
+export type VerifyLogin = () => Promise<string | null> | string | null;
+
 /** Operation counters since the manager was built (per process). */
 export interface ManagerCounters {
   created: number;
@@ -173,14 +182,25 @@ export interface SessionManager<Data extends SessionData = SessionData> {
   listUserSessions(userId: string): Promise<SessionSummary[]>;
 
   /**
-   * Checks a login attempt against the limits without counting it; call before verifying a
-   * password so a blocked client does not even get the check.
+   * A rate-limited login attempt that holds under concurrency. The attempt takes its unit of the
+   * IP's and the username's budgets *before* `verify` runs (one atomic increment per counter in the
+   * rate-limit store), so a burst of parallel guesses runs `verify` at most `maxAttempts` times per
+   * username and `maxAttemptsPerIp` times per address in a window; an attempt past either budget is
+   * refused without calling `verify`. A success clears both counters. Use this (or
+   * `session.login` in the adapters) rather than `checkLoginAttempt` + `trackLoginAttempt`.
+   */
+  attemptLogin(attempt: Omit<LoginAttempt, 'success'>, verify: VerifyLogin): Promise<LoginResult>;
+
+  /**
+   * Checks a login attempt against the limits without counting it. Checking, then verifying, then
+   * tracking does not bound concurrent guesses (all of them pass the check before any is counted):
+   * prefer `attemptLogin`, which counts first.
    */
   checkLoginAttempt(attempt: Omit<LoginAttempt, 'success'>): Promise<LoginVerdict>;
 
   /**
    * Records a login attempt: a failure counts against the IP and the username, a success clears
-   * both. Returns whether another attempt is allowed now.
+   * both. Returns whether another attempt is allowed now. See `attemptLogin`.
    */
   trackLoginAttempt(attempt: LoginAttempt): Promise<LoginVerdict>;
 

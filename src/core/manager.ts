@@ -350,6 +350,21 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       return records.map(summarize);
     },
 
+    async attemptLogin(attempt, verify) {
+      const consumed = await logins.consume(attempt);
+      if (!consumed.verdict.allowed)
+        return { ok: false, reason: 'rate_limited', retryAfterMs: consumed.verdict.retryAfterMs };
+      const userId = await verify();
+      if (!userId) {
+        const after = consumed.failed();
+        return after.allowed
+          ? { ok: false, reason: 'invalid', remaining: after.remaining }
+          : { ok: false, reason: 'rate_limited', retryAfterMs: after.retryAfterMs };
+      }
+      await consumed.succeeded();
+      return { ok: true, userId };
+    },
+
     checkLoginAttempt(attempt) {
       return logins.check(attempt);
     },

@@ -6,7 +6,13 @@
  */
 import { SessionCommittedError } from '../core/errors.js';
 import { checkInput, checkValue } from '../core/input-checks.js';
-import type { IssuedSession, Session, SessionManager } from '../core/manager-api.js';
+import type {
+  IssuedSession,
+  LoginResult,
+  Session,
+  SessionManager,
+  VerifyLogin,
+} from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
 
@@ -16,10 +22,7 @@ export const FLASH_KEY = '__flash';
 /** How the token reached the server: a browser cookie, or an API client's header. */
 export type TokenSource = 'cookie' | 'bearer' | null;
 
-export type LoginResult =
-  | { ok: true; userId: string }
-  | { ok: false; reason: 'invalid'; remaining: number }
-  | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
+export type { LoginResult } from '../core/manager-api.js';
 
 /** What the handler passes in when it builds the session for a request. */
 export interface RequestSessionInit<Data extends SessionData> {
@@ -272,28 +275,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   /**
-   * A rate-limited login. A blocked client is refused before `verify` runs; `verify` returns the
-   * user id for good credentials or `null`. On success the session is regenerated for that user.
+   * A rate-limited login (`manager.attemptLogin`): the attempt is counted against this client's
+   * address and the username before `verify` runs, so parallel guesses cannot outrun the limit,
+   * and a client past it is refused without the check. `verify` returns the user id for good
+   * credentials or `null`. On success the session is regenerated for that user.
    */
-  async login(
-    username: string,
-    verify: () => Promise<string | null> | string | null,
-  ): Promise<LoginResult> {
+  async login(username: string, verify: VerifyLogin): Promise<LoginResult> {
     this.#assertOpen();
-    const attempt = { ip: this.#ip, username };
-    const before = await this.#manager.checkLoginAttempt(attempt);
-    if (!before.allowed)
-      return { ok: false, reason: 'rate_limited', retryAfterMs: before.retryAfterMs };
-    const userId = await verify();
-    if (!userId) {
-      const after = await this.#manager.trackLoginAttempt({ ...attempt, success: false });
-      return after.allowed
-        ? { ok: false, reason: 'invalid', remaining: after.remaining }
-        : { ok: false, reason: 'rate_limited', retryAfterMs: after.retryAfterMs };
-    }
-    await this.#manager.trackLoginAttempt({ ...attempt, success: true });
-    await this.regenerate({ userId });
-    return { ok: true, userId };
+    const result = await this.#manager.attemptLogin({ ip: this.#ip, username }, verify);
+    if (result.ok) await this.regenerate({ userId: result.userId });
+    return result;
   }
 
   /**

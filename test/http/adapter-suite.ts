@@ -16,12 +16,14 @@
  *   GET  /plain            → { ok: true } without touching the session
  *   POST /big?bytes=n      → session.set('big', 'x' repeated n times)
  *   POST /deep?depth=n     → session.set('deep', a value nested n arrays deep)
+ *   POST /signin?user=u&password=p → session.login(u, () => verifyPassword(u, p)); the result as
+ *                            JSON, with status 200, 401 (invalid) or 429 (rate_limited)
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
-import type { SessionManager } from '../../src/core/manager-api.js';
+import type { LoginResult, SessionManager } from '../../src/core/manager-api.js';
 import type { JsonValue, SessionStore } from '../../src/core/types.js';
 import type { SessionHttpOptions } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
@@ -38,6 +40,22 @@ export type AppFactory = (
   manager: SessionManager,
   options: SessionHttpOptions,
 ) => Promise<RunningApp>;
+
+/** How many times `verifyPassword` ran for each user name. */
+export const verifications = new Map<string, number>();
+export const RIGHT_PASSWORD = 'right-password';
+
+/** A password check that takes 20 ms (as a real hash does) and is counted per user. */
+export async function verifyPassword(user: string, password: string): Promise<string | null> {
+  verifications.set(user, (verifications.get(user) ?? 0) + 1);
+  await new Promise((r) => setTimeout(r, 20));
+  return password === RIGHT_PASSWORD ? user : null;
+}
+
+/** The status a sign-in route answers for a login result. */
+export function signinStatus(result: LoginResult): number {
+  return result.ok ? 200 : result.reason === 'rate_limited' ? 429 : 401;
+}
 
 /** A JSON value nested `depth` arrays deep (`[[[…]]]`), built without recursion. */
 export function nested(depth: number): JsonValue {
@@ -402,6 +420,43 @@ export function testAdapter(name: string, factory: AppFactory): void {
         ((await call(app, jar, 'GET', '/flash')).body as { flashes: unknown }).flashes,
         {},
       );
+    });
+  });
+
+  describe(`${name}: login rate limit under a burst`, () => {
+    const signin = (app: RunningApp, jar: Jar, user: string, password: string) =>
+      call(app, jar, 'POST', `/signin?user=${user}&password=${password}`);
+
+    it('40 parallel sign-ins for one user check the password at most 5 times; the right one past the budget is refused', async () => {
+      const { app } = await start();
+      const user = `burst-${name}-${Date.now()}`;
+      const jar = new Jar();
+      await call(app, jar, 'GET', '/whoami');
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          signin(app, jar, user, i === 25 ? RIGHT_PASSWORD : `guess${i}`),
+        ),
+      );
+      const checks = verifications.get(user) ?? 0;
+      assert.ok(checks <= 5, `the password was checked ${checks} times`);
+      assert.equal(answers[25]!.res.status, 429, JSON.stringify(answers[25]!.body));
+      assert.equal(answers.filter((a) => a.res.status === 200).length, 0);
+      assert.ok(answers.every((a) => a.res.status === 401 || a.res.status === 429));
+      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).userId, null);
+    });
+
+    it('parallel sign-ins for many users from one address check passwords at most maxAttemptsPerIp times', async () => {
+      const { app } = await start();
+      const stamp = `${name}-${Date.now()}`;
+      const jar = new Jar();
+      await call(app, jar, 'GET', '/whoami');
+      const answers = await Promise.all(
+        Array.from({ length: 45 }, (_, i) => signin(app, jar, `ip-${stamp}-${i}`, 'wrong')),
+      );
+      let checks = 0;
+      for (let i = 0; i < 45; i++) checks += verifications.get(`ip-${stamp}-${i}`) ?? 0;
+      assert.ok(checks <= 20, `passwords were checked ${checks} times (maxAttemptsPerIp 20)`);
+      assert.ok(answers.filter((a) => a.res.status === 429).length >= 25);
     });
   });
 

@@ -2,7 +2,7 @@ import express from 'express';
 import { describe } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { nested, testAdapter } from './adapter-suite.js';
+import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 describe('Express adapter', () => {
   testAdapter('express', async (manager, options) => {
@@ -57,6 +57,11 @@ describe('Express adapter', () => {
     app.post('/deep', (req, res) => {
       sessionOf(req).set('deep', nested(Number(req.query.depth)));
       res.json({ ok: true });
+    });
+    app.post('/signin', async (req, res) => {
+      const [user, password] = [String(req.query.user), String(req.query.password)];
+      const result = await sessionOf(req).login(user, () => verifyPassword(user, password));
+      res.status(signinStatus(result)).json(result);
     });
     app.post('/limited', () => {
       throw new RateLimitedError(1500);

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { nested, testAdapter } from './adapter-suite.js';
+import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
   testAdapter('fastify', async (manager, options) => {
@@ -54,6 +54,11 @@ describe('Fastify adapter', () => {
       scope.post('/deep', async (req) => {
         req.session.set('deep', nested(Number((req.query as { depth: string }).depth)));
         return { ok: true };
+      });
+      scope.post('/signin', async (req, reply) => {
+        const { user, password } = req.query as { user: string; password: string };
+        const result = await req.session.login(user, () => verifyPassword(user, password));
+        return reply.code(signinStatus(result)).send(result);
       });
       scope.post('/limited', async () => {
         throw new RateLimitedError(1500);

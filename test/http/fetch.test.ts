@@ -9,7 +9,7 @@ import { handleFetch } from '../../src/adapters/fetch.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import type { RequestSession } from '../../src/http/session.js';
-import { nested, testAdapter } from './adapter-suite.js';
+import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 type Route = (request: Request, session: RequestSession, query: URLSearchParams) => unknown;
 
@@ -55,6 +55,11 @@ const routes: Record<string, Route> = {
     s.set('deep', nested(Number(q.get('depth'))));
     return { ok: true };
   },
+  'POST /signin': async (_r, s, q) => {
+    const [user, password] = [q.get('user')!, q.get('password')!];
+    const result = await s.login(user, () => verifyPassword(user, password));
+    return Response.json(result, { status: signinStatus(result) });
+  },
   'POST /limited': () => {
     throw new RateLimitedError(1500);
   },
@@ -75,7 +80,8 @@ describe('handleFetch (served by @hono/node-server)', () => {
               async (req, session) => {
                 const route = routes[`${req.method} ${url.pathname}`];
                 if (!route) return new Response('not found', { status: 404 });
-                return Response.json(await route(req, session, url.searchParams));
+                const answer = await route(req, session, url.searchParams);
+                return answer instanceof Response ? answer : Response.json(answer);
               },
               env.incoming.socket.remoteAddress,
             );

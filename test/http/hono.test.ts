@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { nested, testAdapter } from './adapter-suite.js';
+import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
   testAdapter('hono', async (manager, options) => {
@@ -53,6 +53,11 @@ describe('Hono adapter (@hono/node-server)', () => {
     app.post('/deep', (c) => {
       c.get('session').set('deep', nested(Number(c.req.query('depth'))));
       return c.json({ ok: true });
+    });
+    app.post('/signin', async (c) => {
+      const [user, password] = [c.req.query('user')!, c.req.query('password')!];
+      const result = await c.get('session').login(user, () => verifyPassword(user, password));
+      return c.json(result, signinStatus(result) as 200);
     });
     app.post('/limited', () => {
       throw new RateLimitedError(1500);
