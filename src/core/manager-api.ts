@@ -2,6 +2,7 @@
  * What a session manager offers: the `SessionManager` interface and the types of its inputs and
  * results. The lifecycle that implements it is in manager.ts.
  */
+import type { KeepData } from './data-carry.js';
 import type { SessionEventListener, SessionEventName } from './events.js';
 import type {
   HealthReport,
@@ -48,6 +49,19 @@ export interface IssuedSession<Data extends SessionData> {
   session: Session<Data>;
   /** Ids of sessions evicted to respect the per-user limit. */
   evicted: string[];
+}
+
+/** What `regenerate` (a login, a privilege change) does besides issuing a new token. */
+export interface RegenerateOptions {
+  /** The user the new session belongs to (`null`: anonymous). @default the old session's user */
+  userId?: string | null;
+  /**
+   * Which of the old session's data the new one keeps: all (`true`), none (`false`), or the
+   * named top-level keys. Data moves only from an anonymous session or from the same user's;
+   * another user's data is never kept, whatever this says.
+   * @default true
+   */
+  keepData?: KeepData;
 }
 
 /** A delta on a session's data: top-level keys set and keys removed. */
@@ -161,12 +175,13 @@ export interface SessionManager<Data extends SessionData = SessionData> {
    * Fixation defence: moves the session to a new token and terminates the old one atomically.
    * With a new `userId` (login) the session starts afresh (new creation time and absolute
    * lifetime) and the per-user limit applies; otherwise creation time and absolute expiry carry
-   * over, so regenerating never extends a session's life. Returns `null` if the old session is
-   * not live.
+   * over, so regenerating never extends a session's life. The data moves only from an anonymous
+   * session or the same user's, narrowed by `keepData`; another user's data never moves. Returns
+   * `null` if the old session is not live.
    */
   regenerate(
     token: string,
-    options?: { userId?: string | null } & RequestInfo,
+    options?: RegenerateOptions & RequestInfo,
   ): Promise<IssuedSession<Data> | null>;
 
   /** Ends one session by id. Returns whether it was live. */

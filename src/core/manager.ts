@@ -5,6 +5,7 @@
  * options name none are handed in (the package entry passes the in-memory ones).
  */
 import { canonicalIp } from './client-keys.js';
+import { carriedData, checkKeepData } from './data-carry.js';
 import { parseDevice } from './device.js';
 import { DataTooLargeError } from './errors.js';
 import { SessionEventBus, type SessionEventListener, type SessionEventName } from './events.js';
@@ -297,6 +298,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     async regenerate(token, options = {}) {
       if (!isWellFormedToken(token)) return null;
       checkInput(options.userId, []);
+      const keepData = checkKeepData(options.keepData);
       const oldId = sessionIdFor(token);
       const now = clock();
       const found = await sessions.get(oldId, now);
@@ -307,7 +309,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       const { token: newToken, record } = newRecord(
         {
           userId,
-          data: old.data,
+          data: carriedData(old.data, old.userId, userId, keepData),
           ip: options.ip !== undefined ? options.ip : old.ip,
           userAgent: options.userAgent !== undefined ? options.userAgent : old.userAgent,
         },

@@ -4,11 +4,13 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
+import { checkKeepData, type KeepData, keeps, mayCarry } from '../core/data-carry.js';
 import { SessionCommittedError } from '../core/errors.js';
 import { checkInput, checkValue } from '../core/input-checks.js';
 import type {
   IssuedSession,
   LoginResult,
+  RegenerateOptions,
   Session,
   SessionManager,
   VerifyLogin,
@@ -204,16 +206,21 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /**
    * Login or privilege change: a new token replaces the old one, which is dead from now on
-   * (fixation defence). The data is kept, pending changes included. Without a stored session (a
-   * first-time visitor logging in) a new session is created for `userId`.
+   * (fixation defence). The data, pending changes included, is kept only when the session was
+   * anonymous or already this user's, and narrowed by `keepData` (all, none, or the keys named):
+   * another user's data never reaches the new session. Without a stored session (a first-time
+   * visitor logging in) a new session is created for `userId`.
    */
-  async regenerate(options: { userId?: string | null } = {}): Promise<void> {
+  async regenerate(options: RegenerateOptions = {}): Promise<void> {
     this.#assertOpen();
     const userId = options.userId !== undefined ? options.userId : this.userId;
+    const keepData = checkKeepData(options.keepData);
+    this.#keepPending(mayCarry(this.userId, userId) ? keepData : false);
     let issued: IssuedSession<Data> | null = null;
     if (this.#record && this.#token) {
       issued = await this.#manager.regenerate(this.#token, {
         userId,
+        keepData,
         ip: this.#ip,
         userAgent: this.#userAgent,
       });
@@ -278,12 +285,17 @@ export class RequestSession<Data extends SessionData = SessionData> {
    * A rate-limited login (`manager.attemptLogin`): the attempt is counted against this client's
    * address and the username before `verify` runs, so parallel guesses cannot outrun the limit,
    * and a client past it is refused without the check. `verify` returns the user id for good
-   * credentials or `null`. On success the session is regenerated for that user.
+   * credentials or `null`. On success the session is regenerated for that user, keeping data as
+   * `regenerate` does (`keepData`).
    */
-  async login(username: string, verify: VerifyLogin): Promise<LoginResult> {
+  async login(
+    username: string,
+    verify: VerifyLogin,
+    options: Pick<RegenerateOptions, 'keepData'> = {},
+  ): Promise<LoginResult> {
     this.#assertOpen();
     const result = await this.#manager.attemptLogin({ ip: this.#ip, username }, verify);
-    if (result.ok) await this.regenerate({ userId: result.userId });
+    if (result.ok) await this.regenerate({ userId: result.userId, keepData: options.keepData });
     return result;
   }
 
@@ -351,6 +363,13 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#tokenChanged = true;
     this.#preCsrf = null;
     this.#preCsrfIssued = false;
+  }
+
+  /** Narrows this request's pending changes to what `keepData` keeps. */
+  #keepPending(keepData: KeepData): void {
+    if (keepData === false) this.#dropPending();
+    else if (keepData !== true && this.#set)
+      for (const key of [...this.#set.keys()]) if (!keeps(keepData, key)) this.#set.delete(key);
   }
 
   #takePendingSets(): Data {

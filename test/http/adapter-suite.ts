@@ -6,7 +6,8 @@
  *   GET  /whoami           → { id, userId, data, csrf }
  *   GET  /flash            → { flashes }            (reads and consumes)
  *   POST /flash?msg=m      → sets flash "info"
- *   POST /login?user=u     → session.regenerate({ userId: u }); { token: issuedToken }
+ *   POST /login?user=u[&keep=k] → session.regenerate({ userId: u, keepData: keepOption(k) });
+ *                            { token: issuedToken }
  *   POST /set?key=k&value=v → session.set(k, v)
  *   POST /form             → urlencoded body, session.set('form', body.note)
  *   POST /skip             → no CSRF needed (skipCsrf: ['/skip']), session.set('skipped', true)
@@ -55,6 +56,12 @@ export async function verifyPassword(user: string, password: string): Promise<st
 /** The status a sign-in route answers for a login result. */
 export function signinStatus(result: LoginResult): number {
   return result.ok ? 200 : result.reason === 'rate_limited' ? 429 : 401;
+}
+
+/** The `keepData` a `keep` query parameter asks for: `none` → false, `a,b` → those keys. */
+export function keepOption(keep: string | null | undefined): boolean | string[] | undefined {
+  if (keep === null || keep === undefined || keep === '') return undefined;
+  return keep === 'none' ? false : keep.split(',');
 }
 
 /** A JSON value nested `depth` arrays deep (`[[[…]]]`), built without recursion. */
@@ -420,6 +427,39 @@ export function testAdapter(name: string, factory: AppFactory): void {
         ((await call(app, jar, 'GET', '/flash')).body as { flashes: unknown }).flashes,
         {},
       );
+    });
+  });
+
+  describe(`${name}: what a login carries over`, () => {
+    it("two users in one browser: alice logging in over bob's session does not get his data", async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await login(app, jar, 'bob');
+      await call(app, jar, 'POST', '/set?key=note&value=bob-secret');
+      await call(app, jar, 'POST', '/flash?msg=for-bob');
+      await call(app, jar, 'POST', '/login?user=alice');
+      const who = (await call(app, jar, 'GET', '/whoami')).body as Who;
+      assert.equal(who.userId, 'alice');
+      assert.deepEqual(who.data, {}, "none of bob's data");
+      const flashes = ((await call(app, jar, 'GET', '/flash')).body as { flashes: unknown })
+        .flashes;
+      assert.deepEqual(flashes, {});
+    });
+
+    it('data planted in an anonymous session is dropped when the login asks (keepData)', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await call(app, jar, 'GET', '/whoami');
+      await call(app, jar, 'POST', '/set?key=returnTo&value=https://evil.example/');
+      await call(app, jar, 'POST', '/set?key=cart&value=3');
+      await call(app, jar, 'POST', '/login?user=alice&keep=cart');
+      const who = (await call(app, jar, 'GET', '/whoami')).body as Who;
+      assert.deepEqual(who.data, { cart: '3' });
+      const other = new Jar();
+      await call(app, other, 'GET', '/whoami');
+      await call(app, other, 'POST', '/set?key=returnTo&value=https://evil.example/');
+      await call(app, other, 'POST', '/login?user=carol&keep=none');
+      assert.deepEqual(((await call(app, other, 'GET', '/whoami')).body as Who).data, {});
     });
   });
 

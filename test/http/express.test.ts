@@ -2,7 +2,7 @@ import express from 'express';
 import { describe } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 describe('Express adapter', () => {
   testAdapter('express', async (manager, options) => {
@@ -26,7 +26,10 @@ describe('Express adapter', () => {
     });
     app.post('/login', async (req, res) => {
       const s = sessionOf(req);
-      await s.regenerate({ userId: String(req.query.user) });
+      await s.regenerate({
+        userId: String(req.query.user),
+        keepData: keepOption(req.query.keep as string | undefined),
+      });
       res.json({ token: s.issuedToken });
     });
     app.post('/set', (req, res) => {

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
   testAdapter('fastify', async (manager, options) => {
@@ -22,7 +22,8 @@ describe('Fastify adapter', () => {
         return { ok: true };
       });
       scope.post('/login', async (req) => {
-        await req.session.regenerate({ userId: String((req.query as { user: string }).user) });
+        const q = req.query as { user: string; keep?: string };
+        await req.session.regenerate({ userId: String(q.user), keepData: keepOption(q.keep) });
         return { token: req.session.issuedToken };
       });
       scope.post('/set', async (req) => {

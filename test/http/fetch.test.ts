@@ -9,7 +9,7 @@ import { handleFetch } from '../../src/adapters/fetch.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import type { RequestSession } from '../../src/http/session.js';
-import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 type Route = (request: Request, session: RequestSession, query: URLSearchParams) => unknown;
 
@@ -23,7 +23,7 @@ const routes: Record<string, Route> = {
     return { ok: true };
   },
   'POST /login': async (_r, s, q) => {
-    await s.regenerate({ userId: q.get('user') });
+    await s.regenerate({ userId: q.get('user'), keepData: keepOption(q.get('keep')) });
     return { token: s.issuedToken };
   },
   'POST /set': (_r, s, q) => {

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
   testAdapter('hono', async (manager, options) => {
@@ -21,7 +21,10 @@ describe('Hono adapter (@hono/node-server)', () => {
     });
     app.post('/login', async (c) => {
       const s = c.get('session');
-      await s.regenerate({ userId: c.req.query('user') ?? null });
+      await s.regenerate({
+        userId: c.req.query('user') ?? null,
+        keepData: keepOption(c.req.query('keep')),
+      });
       return c.json({ token: s.issuedToken });
     });
     app.post('/set', (c) => {
