@@ -184,6 +184,9 @@ export interface SessionManager<Data extends SessionData = SessionData> {
     options?: RegenerateOptions & RequestInfo,
   ): Promise<IssuedSession<Data> | null>;
 
+  /** Whether the session with this id is live now (a read; nothing is touched or counted). */
+  isLive(id: string): Promise<boolean>;
+
   /** Ends one session by id. Returns whether it was live. */
   terminate(id: string, reason?: TerminationReason): Promise<boolean>;
 

@@ -329,6 +329,10 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       return { token: newToken, csrfToken: record.csrf, session: record, evicted: result.evicted };
     },
 
+    async isLive(id) {
+      return (await sessions.get(id, clock())).record !== null;
+    },
+
     async terminate(id, reason = 'logout') {
       // One round trip: destroy answers the owner of the session it ended.
       const owner = await sessions.destroy(id, reason, clock());

@@ -65,6 +65,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** The token changed in this request (created, regenerated or destroyed). */
   #tokenChanged = false;
   #issuedToken: string | null = null;
+  /** The loaded session was ended by another request while this one ran. */
+  #endedElsewhere = false;
   #committed = false;
 
   constructor(init: RequestSessionInit<Data>) {
@@ -227,9 +229,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
       if (!issued && options.userId === undefined) {
         // The session ended meanwhile (a logout, another regenerate of the same token): without a
         // login naming the user, nothing may bring it back. This request continues logged out.
-        this.#record = null;
-        this.#token = null;
-        this.#tokenChanged = true;
+        this.#endedMeanwhile();
         this.#dropPending();
         return;
       }
@@ -301,13 +301,15 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /**
    * Saves the pending delta and says which cookies change. Called once by the adapter when the
-   * response is about to be sent. A session that ended meanwhile (a logout from another tab) is
-   * never revived: its changes are dropped and its cookie cleared.
+   * response is about to be sent. A session that ended meanwhile (a logout or a login in another
+   * tab) is never revived: its changes are dropped and the cookies are left as they are, since the
+   * browser may already hold the session that replaced it.
    */
   async commit(): Promise<CommitOutcome> {
     if (this.#committed) return {};
     this.#committed = true;
     const outcome: CommitOutcome = {};
+    let wrote = false;
     const setCount = this.#set?.size ?? 0;
     const hasChanges = setCount > 0 || (this.#unset?.size ?? 0) > 0;
     if (hasChanges && this.#record) {
@@ -315,13 +317,11 @@ export class RequestSession<Data extends SessionData = SessionData> {
         set: Object.fromEntries(this.#set ?? []) as Partial<Data>,
         unset: [...(this.#unset ?? [])],
       });
-      if (updated) this.#record = updated;
-      else {
-        this.#record = null;
-        this.#token = null;
-        this.#tokenChanged = true;
-      }
-    } else if (setCount > 0) {
+      if (updated) {
+        this.#record = updated;
+        wrote = true;
+      } else this.#endedMeanwhile();
+    } else if (setCount > 0 && !this.#endedElsewhere) {
       // First write of an anonymous visitor: only now does a stored session exist.
       const issued = await this.#manager.create({
         userId: null,
@@ -340,11 +340,19 @@ export class RequestSession<Data extends SessionData = SessionData> {
         : this.#preCsrfIssued
           ? this.#preCsrf
           : null;
+    } else if (this.#endedElsewhere) {
+      // Another request ended or rotated this session: the browser may already hold the session
+      // that replaced it (a login in another tab), so neither cookie is touched.
     } else if (this.#record && this.#token) {
       // Slide the cookie's Max-Age when this request slid the session's idle expiry.
-      if (this.#record.lastSeenAt >= this.#loadedAt) outcome.sessionToken = this.#token;
-      if (this.#csrfCookie !== this.#record.csrf || outcome.sessionToken)
+      const slid = this.#record.lastSeenAt >= this.#loadedAt;
+      const csrfStale = this.#csrfCookie !== this.#record.csrf;
+      // Only for a session still live now: re-setting a token rotated by a login that finished
+      // while this request ran would log the browser out of the new session.
+      if ((slid || csrfStale) && (wrote || (await this.#manager.isLive(this.#record.id)))) {
+        if (slid) outcome.sessionToken = this.#token;
         outcome.csrfToken = this.#record.csrf;
+      }
     } else if (this.#preCsrfIssued) {
       outcome.csrfToken = this.#preCsrf;
     }
@@ -354,6 +362,17 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** Whether the token came from a cookie or no token came at all (a browser): cookies are set. */
   get usesCookies(): boolean {
     return this.#source !== 'bearer';
+  }
+
+  /**
+   * The session was ended by another request (a logout, a login that rotated it) while this one
+   * ran: it is not revived, its pending changes are dropped, and this response leaves the cookies
+   * alone. A session this request itself issued and then lost is cleared as before.
+   */
+  #endedMeanwhile(): void {
+    this.#record = null;
+    this.#token = null;
+    if (!this.#tokenChanged) this.#endedElsewhere = true;
   }
 
   #adopt(issued: IssuedSession<Data>): void {

@@ -12,6 +12,7 @@
  *   POST /form             → urlencoded body, session.set('form', body.note)
  *   POST /skip             → no CSRF needed (skipCsrf: ['/skip']), session.set('skipped', true)
  *   POST /slow?ms=n        → session.set('slow', true), waits n ms, then answers
+ *   GET  /wait?ms=n        → waits n ms, then answers { ok: true } (reads only)
  *   POST /logout           → session.destroy()
  *   POST /limited          → throws new RateLimitedError(1500)
  *   GET  /plain            → { ok: true } without touching the session
@@ -25,6 +26,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
 import type { LoginResult, SessionManager } from '../../src/core/manager-api.js';
+import type { SessionManagerOptions } from '../../src/core/manager-options.js';
 import type { JsonValue, SessionStore } from '../../src/core/types.js';
 import type { SessionHttpOptions } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
@@ -186,8 +188,9 @@ export function testAdapter(name: string, factory: AppFactory): void {
   async function start(
     options: SessionHttpOptions = {},
     store: SessionStore = createMemoryStore(),
+    managerOptions: SessionManagerOptions = {},
   ) {
-    const manager = createSessionManager({ store, cleanupInterval: false });
+    const manager = createSessionManager({ store, cleanupInterval: false, ...managerOptions });
     managers.push(manager);
     const app = await factory(manager, { skipCsrf: ['/skip'], ...options });
     apps.push(app);
@@ -412,6 +415,42 @@ export function testAdapter(name: string, factory: AppFactory): void {
       const who = (await call(app, revived, 'GET', '/whoami')).body as Who;
       assert.equal(who.userId, null);
       assert.deepEqual(await manager.listUserSessions('alice'), []);
+    });
+
+    it('a slow write sent before a login does not touch the cookies the login set', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await login(app, jar);
+      const slow = call(app, jar, 'POST', '/slow?ms=400');
+      await new Promise((r) => setTimeout(r, 100));
+      await call(app, jar, 'POST', '/login?user=alice');
+      const fresh = jar.session()!;
+      const slowDone = await slow;
+      assert.equal(slowDone.res.status, 200);
+      assert.deepEqual(slowDone.setCookie, [], 'no Set-Cookie for a session rotated meanwhile');
+      assert.equal(jar.session(), fresh, 'the browser keeps the new session');
+      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).userId, 'alice');
+      assert.equal(
+        (await call(app, jar, 'POST', '/set?key=after&value=1')).res.status,
+        200,
+        'the CSRF cookie still matches the new session',
+      );
+    });
+
+    it('a slow read whose touch was due, sent before a login, does not re-set the dead token', async () => {
+      const { app } = await start({}, createMemoryStore(), { touchAfter: 0 });
+      const jar = new Jar();
+      await login(app, jar);
+      const slow = call(app, jar, 'GET', '/wait?ms=400');
+      await new Promise((r) => setTimeout(r, 100));
+      await call(app, jar, 'POST', '/login?user=bob');
+      const fresh = jar.session()!;
+      const slowDone = await slow;
+      assert.equal(slowDone.res.status, 200);
+      assert.deepEqual(slowDone.setCookie, [], 'no Set-Cookie for a session rotated meanwhile');
+      assert.equal(jar.session(), fresh);
+      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).userId, 'bob');
+      assert.equal((await call(app, jar, 'POST', '/set?key=after&value=1')).res.status, 200);
     });
 
     it('flash messages are readable on the next request only', async () => {

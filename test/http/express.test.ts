@@ -49,6 +49,10 @@ describe('Express adapter', () => {
       await new Promise((r) => setTimeout(r, Number(req.query.ms)));
       res.json({ ok: true });
     });
+    app.get('/wait', async (req, res) => {
+      await new Promise((r) => setTimeout(r, Number(req.query.ms)));
+      res.json({ ok: true });
+    });
     app.post('/logout', async (req, res) => {
       await sessionOf(req).destroy();
       res.json({ ok: true });

@@ -44,6 +44,10 @@ describe('Fastify adapter', () => {
         await new Promise((r) => setTimeout(r, Number((req.query as { ms: string }).ms)));
         return { ok: true };
       });
+      scope.get('/wait', async (req) => {
+        await new Promise((r) => setTimeout(r, Number((req.query as { ms: string }).ms)));
+        return { ok: true };
+      });
       scope.post('/logout', async (req) => {
         await req.session.destroy();
         return { ok: true };

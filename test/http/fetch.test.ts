@@ -43,6 +43,10 @@ const routes: Record<string, Route> = {
     await wait(q.get('ms'));
     return { ok: true };
   },
+  'GET /wait': async (_r, _s, q) => {
+    await wait(q.get('ms'));
+    return { ok: true };
+  },
   'POST /logout': async (_r, s) => {
     await s.destroy();
     return { ok: true };

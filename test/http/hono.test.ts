@@ -45,6 +45,10 @@ describe('Hono adapter (@hono/node-server)', () => {
       await new Promise((r) => setTimeout(r, Number(c.req.query('ms'))));
       return c.json({ ok: true });
     });
+    app.get('/wait', async (c) => {
+      await new Promise((r) => setTimeout(r, Number(c.req.query('ms'))));
+      return c.json({ ok: true });
+    });
     app.post('/logout', async (c) => {
       await c.get('session').destroy();
       return c.json({ ok: true });
