@@ -17,6 +17,7 @@ export type TesseraErrorCode =
   | 'NO_SESSION_MIDDLEWARE'
   | 'NOT_SUPPORTED'
   | 'BAD_REQUEST'
+  | 'FORM_TOO_LARGE'
   | 'CLOSED';
 
 export class TesseraError extends Error {
@@ -183,6 +184,23 @@ export class BadRequestError extends TesseraError {
   constructor(detail: string) {
     super('BAD_REQUEST', `[tessera] bad request: ${detail}`);
     this.detail = detail;
+  }
+}
+
+/**
+ * A form body is longer than the HTTP layer's `formLimit` and its first `formLimit` bytes hold no
+ * CSRF field: the rest is not read, and every adapter answers 413. Send the token in the CSRF
+ * header (or as the form's first field) with large uploads.
+ */
+export class FormTooLargeError extends TesseraError {
+  /** The most bytes of a form read to find the CSRF field (`formLimit`). */
+  readonly limit: number;
+  constructor(limit: number) {
+    super(
+      'FORM_TOO_LARGE',
+      `[tessera] the form is larger than ${limit} bytes and no CSRF token was found in them`,
+    );
+    this.limit = limit;
   }
 }
 

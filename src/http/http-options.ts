@@ -19,8 +19,8 @@ export const HTTP_DEFAULTS = {
   bearer: true,
   csrfField: '_csrf',
   csrfHeader: 'x-csrf-token',
-  /** The most bytes of a urlencoded body the adapters read to find the CSRF field. */
-  formLimit: 102_400,
+  /** The most bytes of a form body the adapters read to find the CSRF field: 1 MiB. */
+  formLimit: 1_048_576,
 } as const;
 
 export interface SessionHttpOptions {
@@ -72,6 +72,13 @@ export interface SessionHttpOptions {
    * @default "x-csrf-token"
    */
   csrfHeader?: string;
+  /**
+   * The most bytes of a urlencoded or multipart body read to find the CSRF field when no header
+   * carries the token. A longer form counts only if the field ends within them (put it first);
+   * otherwise it is refused with 413 and the rest is never read.
+   * @default 1048576
+   */
+  formLimit?: number;
 }
 
 /** The options after checking, with what every request needs built once. */
@@ -87,6 +94,7 @@ export interface HttpSettings {
   csrfField: string;
   /** Lower case. */
   csrfHeader: string;
+  formLimit: number;
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
@@ -129,8 +137,12 @@ export function resolveHttpOptions(
   const csrfField = options.csrfField ?? HTTP_DEFAULTS.csrfField;
   if (typeof csrfField !== 'string' || csrfField === '')
     throw new ConfigError('csrfField', 'must be a non-empty string');
+  const formLimit = options.formLimit ?? HTTP_DEFAULTS.formLimit;
+  if (!Number.isInteger(formLimit) || formLimit < 1 || formLimit > 2 ** 31 - 1)
+    throw new ConfigError('formLimit', 'must be a whole number of bytes, at least 1');
   return {
     mode,
+    formLimit,
     cookies: {
       secure: { names: cookieNames(baseName, true), maxAgeSeconds, sameSite },
       local: { names: cookieNames(baseName, false), maxAgeSeconds, sameSite },

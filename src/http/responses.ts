@@ -6,6 +6,7 @@
 import {
   BadRequestError,
   DataTooLargeError,
+  FormTooLargeError,
   isTesseraError,
   RateLimitedError,
 } from '../core/errors.js';
@@ -118,8 +119,8 @@ export function isStoreFailure(err: unknown): boolean {
 
 /**
  * The answer for one of Tessera's typed refusals or failures: `CsrfError` → 403,
- * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, `DataTooLargeError` → 413,
- * a store failure → 503. `null` for any other error,
+ * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, `DataTooLargeError` and
+ * `FormTooLargeError` → 413, a store failure → 503. `null` for any other error,
  * which stays the application's.
  */
 export function answerFor(err: unknown, accept: string | null | undefined): ErrorAnswer | null {
@@ -131,6 +132,10 @@ export function answerFor(err: unknown, accept: string | null | undefined): Erro
     });
   if (err instanceof RateLimitedError)
     return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs });
+  if (err instanceof FormTooLargeError)
+    return errorAnswer('too_large', accept, {
+      message: `The form is larger than ${err.limit} bytes and carries no CSRF token in them. Send the token in the CSRF header, or as the first field of the form.`,
+    });
   if (err instanceof DataTooLargeError)
     return errorAnswer('too_large', accept, {
       message: `This change was not saved: the session data would take ${err.bytes} bytes, over the limit of ${err.limit} bytes.`,

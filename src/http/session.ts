@@ -195,6 +195,15 @@ export class RequestSession<Data extends SessionData = SessionData> {
     return this.#preCsrf;
   }
 
+  /**
+   * Whether this request has a CSRF token any submitted value could match: a live session's, or
+   * a pre-session token that came in the CSRF cookie. Without one a form body is not worth reading.
+   */
+  get hasCsrfToken(): boolean {
+    if (this.#record) return this.#record.csrf !== '';
+    return this.#preCsrf !== null && !this.#preCsrfIssued;
+  }
+
   /** Whether `submitted` is this request's CSRF token, compared in constant time. */
   verifyCsrf(submitted: unknown): boolean {
     if (this.#record) return this.#manager.verifyCsrf(this.#record, submitted);

@@ -171,6 +171,72 @@ export function hostRequest(
   });
 }
 
+/**
+ * POSTs a body of `totalBytes` streamed in 64 KiB chunks (never held whole: one chunk is reused),
+ * returns the status as soon as the answer arrives (then stops sending), and the largest growth
+ * of this process's RSS seen while it ran, in MiB. `prefix` is sent first.
+ */
+export function streamHugeBody(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  totalBytes: number,
+  prefix = '',
+): Promise<{ status: number; ms: number; rssGrowthMiB: number }> {
+  const { hostname, port } = new URL(url);
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let sent = 0;
+    let answered = false;
+    const req = httpRequest(
+      {
+        host: hostname,
+        port,
+        method: 'POST',
+        path,
+        headers: { ...headers, 'content-length': String(totalBytes + prefix.length) },
+      },
+      (res) => {
+        answered = true;
+        const ms = performance.now() - started;
+        res.resume();
+        res.on('end', () => {
+          clearInterval(sampler);
+          peak = Math.max(peak, process.memoryUsage().rss);
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, ms, rssGrowthMiB: (peak - before) / 2 ** 20 });
+        });
+      },
+    );
+    // The server may answer and close before the body is sent: not an error of the test.
+    req.on('error', (err) => {
+      if (!answered) {
+        clearInterval(sampler);
+        reject(err);
+      }
+    });
+    if (prefix) req.write(prefix);
+    const pump = () => {
+      while (!answered && sent < totalBytes) {
+        const piece = Math.min(chunk.length, totalBytes - sent);
+        sent += piece;
+        if (!req.write(piece === chunk.length ? chunk : chunk.subarray(0, piece))) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
+
 type Who = {
   id: string | null;
   userId: string | null;
@@ -581,6 +647,41 @@ export function testAdapter(name: string, factory: AppFactory): void {
       assert.doesNotMatch(JSON.stringify(failed.body), /store_unavailable|unreachable/);
       assert.equal((await call(app, jar, 'POST', '/set?key=a&value=1')).res.status, 200);
       assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).data.a, '1');
+    });
+  });
+
+  describe(`${name}: huge form bodies`, () => {
+    const MiB = 2 ** 20;
+    const form = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+
+    it('an anonymous 300 MB form POST without a token gets its 403 without the body being buffered', async () => {
+      const { app } = await start();
+      const r = await streamHugeBody(app.url, '/form', form, 300 * MiB, 'note=');
+      assert.ok([403, 413].includes(r.status), `status ${r.status}`);
+      assert.ok(r.rssGrowthMiB < 24, `RSS grew by ${r.rssGrowthMiB.toFixed(1)} MiB`);
+    });
+
+    it('a 300 MB form with a pre-session CSRF cookie but no token in its first MiB: 413, not read on', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await call(app, jar, 'GET', '/whoami');
+      const headers = { ...form, cookie: jar.header() };
+      const r = await streamHugeBody(app.url, '/form', headers, 300 * MiB, 'note=');
+      assert.equal(r.status, 413);
+      assert.ok(r.rssGrowthMiB < 24, `RSS grew by ${r.rssGrowthMiB.toFixed(1)} MiB`);
+    });
+
+    it('a 300 MB form of a logged-in session with a wrong header token: 403 at once', async () => {
+      const { app } = await start();
+      const jar = new Jar();
+      await login(app, jar);
+      const headers = { ...form, cookie: jar.header(), 'x-csrf-token': 'A'.repeat(43) };
+      const r = await streamHugeBody(app.url, '/form', headers, 300 * MiB, 'note=');
+      assert.equal(r.status, 403);
+      assert.ok(r.rssGrowthMiB < 24, `RSS grew by ${r.rssGrowthMiB.toFixed(1)} MiB`);
     });
   });
 
