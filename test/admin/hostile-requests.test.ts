@@ -37,6 +37,13 @@ describe('admin: malformed percent-encoding in the path', () => {
       assert.equal(res.status, 400, path);
       assert.equal(((await res.json()) as { error: string }).error, 'bad_request');
     }
+    // A form body far larger than any dashboard form is refused without being read whole.
+    const huge = await app.request('http://localhost/admin/api/users/x/terminate', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `a=${'x'.repeat(200_000)}`,
+    });
+    assert.equal(huge.status, 400);
     // A well-formed one still works.
     const ok = await app.request('http://localhost/admin/api/users/%C3%A9/terminate', {
       method: 'POST',
