@@ -78,6 +78,9 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       c.set('session', session);
       await http.checkCsrf(req, session, async (field) => {
         if (!http.hasFormBody(req)) return undefined;
+        // Read by an earlier middleware: Hono keeps it parsed, nothing more is read.
+        if (c.req.raw.bodyUsed)
+          return (await c.req.parseBody().catch(() => ({}) as Record<string, unknown>))[field];
         // A bounded prefix of a clone: the route can still read the whole body.
         return formFieldOf(c.req.raw, field, http.formLimit);
       });

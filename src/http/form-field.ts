@@ -104,6 +104,8 @@ export async function formFieldOf(
   field: string,
   limit: number,
 ): Promise<string | undefined> {
+  // A body already read elsewhere cannot be read again (nor cloned): no field.
+  if (request.bodyUsed) return undefined;
   const prefix = await readWebPrefix(request.clone().body, limit);
   const value = fieldInPrefix(prefix, request.headers.get('content-type') ?? '', field);
   if (value === null) throw new FormTooLargeError(limit);

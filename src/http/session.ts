@@ -349,9 +349,10 @@ export class RequestSession<Data extends SessionData = SessionData> {
         : this.#preCsrfIssued
           ? this.#preCsrf
           : null;
-    } else if (this.#endedElsewhere) {
-      // Another request ended or rotated this session: the browser may already hold the session
-      // that replaced it (a login in another tab), so neither cookie is touched.
+    } else if (!this.usesCookies || this.#endedElsewhere) {
+      // An API client's token travels in a header: there is no cookie to refresh.
+      // Or another request ended or rotated this session: the browser may already hold the
+      // session that replaced it (a login in another tab), so neither cookie is touched.
     } else if (this.#record && this.#token) {
       // Slide the cookie's Max-Age when this request slid the session's idle expiry.
       const slid = this.#record.lastSeenAt >= this.#loadedAt;

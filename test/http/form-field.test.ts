@@ -123,6 +123,20 @@ describe('formLimit through handleFetch and Hono', () => {
       body: `note=${'n'.repeat(5000)}&_csrf=${csrfToken}`,
     });
     assert.equal(late.status, 413);
+    // A body an earlier middleware already parsed is read from Hono's cache, not cloned.
+    const parsedFirst = new Hono();
+    parsedFirst.use('*', async (c, next) => {
+      await c.req.parseBody();
+      await next();
+    });
+    parsedFirst.use('*', tesseraSession(manager, { formLimit: 1024 }));
+    parsedFirst.post('/', (c) => c.json({ ok: true }));
+    const reused = await parsedFirst.request('https://app.example/', {
+      method: 'POST',
+      headers,
+      body: `_csrf=${csrfToken}&note=x`,
+    });
+    assert.equal(reused.status, 200);
     for (const formLimit of [0, -1, 1.5, '1mb'])
       assert.throws(
         () => createSessionHttp(manager, { formLimit: formLimit as number }),
