@@ -6,20 +6,14 @@
  */
 import { canonicalIp } from './client-keys.js';
 import { carriedData, checkKeepData } from './data-carry.js';
-import { parseDevice } from './device.js';
 import { DataTooLargeError } from './errors.js';
 import { SessionEventBus, type SessionEventListener, type SessionEventName } from './events.js';
 import { checkData, checkDataSize, checkInput } from './input-checks.js';
 import { describeError, silentLogger } from './logger.js';
 import { createLoginLimiter, unlimitedLogins } from './login-limiter.js';
-import type {
-  CreateSessionInput,
-  ManagerCounters,
-  Session,
-  SessionManager,
-  SessionSummary,
-} from './manager-api.js';
+import type { ManagerCounters, Session, SessionManager, SessionSummary } from './manager-api.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './manager-options.js';
+import { newRecord } from './new-record.js';
 import { applyDataPatch, expiresAt } from './record.js';
 import { guardRateLimitStore, guardStore } from './store-calls.js';
 import { constantTimeEqual, generateToken, isWellFormedToken, sessionIdFor } from './tokens.js';
@@ -146,39 +140,6 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     }
   }
 
-  function newRecord(
-    input: CreateSessionInput<Data>,
-    now: number,
-    createdAt = now,
-    absolute?: number | null,
-  ) {
-    const absoluteExpiresAt =
-      absolute !== undefined
-        ? absolute
-        : config.absoluteTimeout === false
-          ? null
-          : now + config.absoluteTimeout;
-    const idle = now + config.idleTimeout;
-    const userAgent = input.userAgent ?? null;
-    const record: SessionRecord<Data> = {
-      id: '',
-      userId: input.userId ?? null,
-      data: (input.data ?? {}) as Data,
-      createdAt,
-      lastSeenAt: now,
-      idleExpiresAt: absoluteExpiresAt === null ? idle : Math.min(idle, absoluteExpiresAt),
-      absoluteExpiresAt,
-      ip: input.ip ?? null,
-      userAgent,
-      device: parseDevice(userAgent),
-      csrf: config.csrf ? generateToken() : '',
-      version: 1,
-    };
-    const token = generateToken();
-    record.id = sessionIdFor(token);
-    return { token, record };
-  }
-
   let cleanupTimer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
 
@@ -206,7 +167,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       checkData(input.data ?? {});
       sizeChecked(null, input.data ?? {});
       const now = clock();
-      const { token, record } = newRecord(input, now);
+      const { token, record } = newRecord<Data>(config, input, now);
       const { evicted } = await sessions.create(record, {
         maxSessionsPerUser: config.maxSessionsPerUser,
         now,
@@ -306,7 +267,8 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       const old = found.record as Session<Data>;
       const userId = options.userId !== undefined ? options.userId : old.userId;
       const login = userId !== old.userId;
-      const { token: newToken, record } = newRecord(
+      const { token: newToken, record } = newRecord<Data>(
+        config,
         {
           userId,
           data: carriedData(old.data, old.userId, userId, keepData),

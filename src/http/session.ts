@@ -4,7 +4,7 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
-import { checkKeepData, type KeepData, keeps, mayCarry } from '../core/data-carry.js';
+import { checkKeepData, mayCarry } from '../core/data-carry.js';
 import { SessionCommittedError } from '../core/errors.js';
 import { checkInput, checkValue } from '../core/input-checks.js';
 import type {
@@ -17,36 +17,14 @@ import type {
 } from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
+import { PendingChanges } from './pending-changes.js';
+import type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
 
 /** Data key that carries flash messages to the next request. */
 export const FLASH_KEY = '__flash';
 
-/** How the token reached the server: a browser cookie, or an API client's header. */
-export type TokenSource = 'cookie' | 'bearer' | null;
-
 export type { LoginResult } from '../core/manager-api.js';
-
-/** What the handler passes in when it builds the session for a request. */
-export interface RequestSessionInit<Data extends SessionData> {
-  manager: SessionManager<Data>;
-  record: Session<Data> | null;
-  token: string | null;
-  source: TokenSource;
-  /** The CSRF cookie's value (the pre-session token of an anonymous visitor). */
-  csrfCookie: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  /** Epoch ms just before the session was read, to tell whether this request touched it. */
-  loadedAt: number;
-}
-
-/** What `commit()` decided about cookies; the handler turns it into Set-Cookie headers. */
-export interface CommitOutcome {
-  /** Set the session cookie to this token (`null`: clear it; `undefined`: leave it). */
-  sessionToken?: string | null;
-  /** Set the CSRF cookie to this token (`null`: clear it; `undefined`: leave it). */
-  csrfToken?: string | null;
-}
+export type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
 
 export class RequestSession<Data extends SessionData = SessionData> {
   readonly #manager: SessionManager<Data>;
@@ -60,8 +38,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   #preCsrf: string | null;
   #preCsrfIssued = false;
   /** Keys set and keys removed in this request; allocated on the first write, so reads cost none. */
-  #set: Map<string, JsonValue> | null = null;
-  #unset: Set<string> | null = null;
+  #pending: PendingChanges | null = null;
   /** The token changed in this request (created, regenerated or destroyed). */
   #tokenChanged = false;
   #issuedToken: string | null = null;
@@ -121,17 +98,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /** The session data with this request's changes applied (flash messages excluded). */
   get data(): Readonly<Data> {
-    // Spread and fromEntries define own properties: a key named "__proto__" stays a key.
-    let data: Record<string, JsonValue> = { ...(this.#record?.data ?? {}) };
-    if (this.#unset) for (const key of this.#unset) delete data[key];
-    if (this.#set) data = { ...data, ...Object.fromEntries(this.#set) };
+    // Spread defines own properties: a key named "__proto__" stays a key.
+    const stored = this.#record?.data ?? {};
+    const data = this.#pending ? this.#pending.applyTo(stored) : { ...stored };
     delete data[FLASH_KEY];
     return data as Data;
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    if (this.#set?.has(key)) return this.#set.get(key) as Data[K];
-    if (this.#unset?.has(key)) return undefined;
+    const pending = this.#pending?.lookup(key);
+    if (pending) return pending.value as Data[K] | undefined;
     const stored = this.#record?.data;
     // Own keys only: `get('constructor')` of a session without that key is undefined.
     return stored && Object.hasOwn(stored, key) ? (stored[key] as Data[K]) : undefined;
@@ -144,8 +120,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
     this.#assertOpen();
     checkValue(key, value);
-    this.#unset?.delete(key);
-    this.#pendingSets().set(key, value as JsonValue);
+    this.#changes().set(key, value as JsonValue);
     return this;
   }
 
@@ -153,8 +128,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   delete<K extends keyof Data & string>(key: K): this {
     this.#assertOpen();
     checkInput(null, [key]);
-    this.#set?.delete(key);
-    this.#pendingUnsets().add(key);
+    this.#changes().delete(key);
     return this;
   }
 
@@ -162,11 +136,10 @@ export class RequestSession<Data extends SessionData = SessionData> {
   flash(key: string, value: JsonValue): this {
     this.#assertOpen();
     checkValue(key, value);
-    const pending = this.#set?.get(FLASH_KEY);
+    const pending = this.#pending?.sets.get(FLASH_KEY);
     const current =
       pending && typeof pending === 'object' && !Array.isArray(pending) ? pending : {};
-    this.#unset?.delete(FLASH_KEY);
-    this.#pendingSets().set(FLASH_KEY, { ...current, [key]: value });
+    this.#changes().set(FLASH_KEY, { ...current, [key]: value });
     return this;
   }
 
@@ -177,7 +150,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   flashes(): Record<string, JsonValue> {
     const stored = this.#record?.data[FLASH_KEY];
     if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
-    if (!this.#set?.has(FLASH_KEY)) this.#pendingUnsets().add(FLASH_KEY);
+    if (!this.#pending?.sets.has(FLASH_KEY)) this.#changes().delete(FLASH_KEY);
     return { ...stored };
   }
 
@@ -226,7 +199,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#assertOpen();
     const userId = options.userId !== undefined ? options.userId : this.userId;
     const keepData = checkKeepData(options.keepData);
-    this.#keepPending(mayCarry(this.userId, userId) ? keepData : false);
+    if (!mayCarry(this.userId, userId) || keepData === false) this.#dropPending();
+    else this.#pending?.narrow(keepData);
     let issued: IssuedSession<Data> | null = null;
     if (this.#record && this.#token) {
       issued = await this.#manager.regenerate(this.#token, {
@@ -319,12 +293,12 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#committed = true;
     const outcome: CommitOutcome = {};
     let wrote = false;
-    const setCount = this.#set?.size ?? 0;
-    const hasChanges = setCount > 0 || (this.#unset?.size ?? 0) > 0;
-    if (hasChanges && this.#record) {
+    const pending = this.#pending;
+    const setCount = pending?.sets.size ?? 0;
+    if (pending && !pending.isEmpty && this.#record) {
       const updated = await this.#manager.update(this.#record, {
-        set: Object.fromEntries(this.#set ?? []) as Partial<Data>,
-        unset: [...(this.#unset ?? [])],
+        set: pending.setsAsData() as Partial<Data>,
+        unset: [...pending.unsets],
       });
       if (updated) {
         this.#record = updated;
@@ -394,32 +368,19 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#preCsrfIssued = false;
   }
 
-  /** Narrows this request's pending changes to what `keepData` keeps. */
-  #keepPending(keepData: KeepData): void {
-    if (keepData === false) this.#dropPending();
-    else if (keepData !== true && this.#set)
-      for (const key of [...this.#set.keys()]) if (!keeps(keepData, key)) this.#set.delete(key);
-  }
-
   #takePendingSets(): Data {
-    const data = Object.fromEntries(this.#set ?? []) as Data;
+    const data = (this.#pending?.setsAsData() ?? {}) as Data;
     this.#dropPending();
     return data;
   }
 
-  #pendingSets(): Map<string, JsonValue> {
-    this.#set ??= new Map();
-    return this.#set;
-  }
-
-  #pendingUnsets(): Set<string> {
-    this.#unset ??= new Set();
-    return this.#unset;
+  #changes(): PendingChanges {
+    this.#pending ??= new PendingChanges();
+    return this.#pending;
   }
 
   #dropPending(): void {
-    this.#set = null;
-    this.#unset = null;
+    this.#pending = null;
   }
 
   #assertOpen(): void {

@@ -10,7 +10,7 @@ import { MAX_VALUE_DEPTH } from '../../src/core/input-checks.js';
 import type { JsonValue } from '../../src/core/types.js';
 import { RequestSession } from '../../src/http/session.js';
 import { createSessionManager } from '../../src/index.js';
-import { nested } from '../http/adapter-suite.js';
+import { nested } from '../http/adapter-helpers.js';
 
 const cyclic: Record<string, unknown> = { a: 1 };
 cyclic.self = cyclic;

@@ -22,220 +22,24 @@
  *                            JSON, with status 200, 401 (invalid) or 429 (rate_limited)
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
-import type { LoginResult, SessionManager } from '../../src/core/manager-api.js';
+import type { SessionManager } from '../../src/core/manager-api.js';
 import type { SessionManagerOptions } from '../../src/core/manager-options.js';
-import type { JsonValue, SessionStore } from '../../src/core/types.js';
+import type { SessionStore } from '../../src/core/types.js';
 import type { SessionHttpOptions } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { freePort } from '../support/services.js';
+import { testHardening } from './adapter-hardening.js';
+import { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
 
-export interface RunningApp {
-  url: string;
-  close(): Promise<void>;
-}
+export { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
 
 export type AppFactory = (
   manager: SessionManager,
   options: SessionHttpOptions,
 ) => Promise<RunningApp>;
-
-/** How many times `verifyPassword` ran for each user name. */
-export const verifications = new Map<string, number>();
-export const RIGHT_PASSWORD = 'right-password';
-
-/** A password check that takes 20 ms (as a real hash does) and is counted per user. */
-export async function verifyPassword(user: string, password: string): Promise<string | null> {
-  verifications.set(user, (verifications.get(user) ?? 0) + 1);
-  await new Promise((r) => setTimeout(r, 20));
-  return password === RIGHT_PASSWORD ? user : null;
-}
-
-/** The status a sign-in route answers for a login result. */
-export function signinStatus(result: LoginResult): number {
-  return result.ok ? 200 : result.reason === 'rate_limited' ? 429 : 401;
-}
-
-/** The `keepData` a `keep` query parameter asks for: `none` → false, `a,b` → those keys. */
-export function keepOption(keep: string | null | undefined): boolean | string[] | undefined {
-  if (keep === null || keep === undefined || keep === '') return undefined;
-  return keep === 'none' ? false : keep.split(',');
-}
-
-/** A JSON value nested `depth` arrays deep (`[[[…]]]`), built without recursion. */
-export function nested(depth: number): JsonValue {
-  let value: JsonValue = [];
-  for (let i = 1; i < depth; i++) value = [value];
-  return value;
-}
-
-/** A tiny cookie jar: what a browser would send back. */
-export class Jar {
-  cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(res: Response): string[] {
-    const set = res.headers.getSetCookie();
-    for (const line of set) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return set;
-  }
-  csrf(): string {
-    for (const [k, v] of this.cookies) if (k.endsWith('.csrf')) return v;
-    return '';
-  }
-  session(): string | undefined {
-    for (const [k, v] of this.cookies) if (!k.endsWith('.csrf')) return v;
-    return undefined;
-  }
-}
-
-export async function call(
-  app: RunningApp,
-  jar: Jar | null,
-  method: string,
-  path: string,
-  init: { headers?: Record<string, string>; body?: string; csrf?: boolean } = {},
-): Promise<{ res: Response; body: unknown; setCookie: string[] }> {
-  const headers: Record<string, string> = { accept: 'application/json', ...(init.headers ?? {}) };
-  if (jar?.cookies.size) headers.cookie = jar.header();
-  if (jar && init.csrf !== false && method !== 'GET') headers['x-csrf-token'] ??= jar.csrf();
-  const res = await fetch(app.url + path, { method, headers, body: init.body, redirect: 'manual' });
-  const setCookie = jar ? jar.take(res) : res.headers.getSetCookie();
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { res, body, setCookie };
-}
-
-/** Sends raw bytes (headers Node's clients would refuse) and returns the status code. */
-export function rawStatus(url: string, head: Buffer): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    let data = '';
-    socket.on('data', (c) => {
-      data += c.toString('latin1');
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
-      if (m) {
-        resolve(Number(m[1]));
-        socket.destroy();
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`no status line: ${data.slice(0, 200)}`)));
-    socket.write(head);
-  });
-}
-
-/** A request with a chosen Host header (fetch does not allow setting it). */
-export function hostRequest(
-  url: string,
-  host: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; setCookie: string[] }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: hostname,
-        port,
-        method,
-        path,
-        headers: { host, accept: 'application/json', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [] }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/**
- * POSTs a body of `totalBytes` streamed in 64 KiB chunks (never held whole: one chunk is reused),
- * returns the status as soon as the answer arrives (then stops sending), and the largest growth
- * of this process's RSS seen while it ran, in MiB. `prefix` is sent first.
- */
-export function streamHugeBody(
-  url: string,
-  path: string,
-  headers: Record<string, string>,
-  totalBytes: number,
-  prefix = '',
-): Promise<{ status: number; ms: number; rssGrowthMiB: number }> {
-  const { hostname, port } = new URL(url);
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 5);
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const chunk = Buffer.alloc(64 * 1024, 'a');
-    let sent = 0;
-    let answered = false;
-    const req = httpRequest(
-      {
-        host: hostname,
-        port,
-        method: 'POST',
-        path,
-        headers: { ...headers, 'content-length': String(totalBytes + prefix.length) },
-      },
-      (res) => {
-        answered = true;
-        const ms = performance.now() - started;
-        res.resume();
-        res.on('end', () => {
-          clearInterval(sampler);
-          peak = Math.max(peak, process.memoryUsage().rss);
-          req.destroy();
-          resolve({ status: res.statusCode ?? 0, ms, rssGrowthMiB: (peak - before) / 2 ** 20 });
-        });
-      },
-    );
-    // The server may answer and close before the body is sent: not an error of the test.
-    req.on('error', (err) => {
-      if (!answered) {
-        clearInterval(sampler);
-        reject(err);
-      }
-    });
-    if (prefix) req.write(prefix);
-    const pump = () => {
-      while (!answered && sent < totalBytes) {
-        const piece = Math.min(chunk.length, totalBytes - sent);
-        sent += piece;
-        if (!req.write(piece === chunk.length ? chunk : chunk.subarray(0, piece))) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      if (!answered) req.end();
-    };
-    pump();
-  });
-}
 
 type Who = {
   id: string | null;
@@ -483,42 +287,6 @@ export function testAdapter(name: string, factory: AppFactory): void {
       assert.deepEqual(await manager.listUserSessions('alice'), []);
     });
 
-    it('a slow write sent before a login does not touch the cookies the login set', async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await login(app, jar);
-      const slow = call(app, jar, 'POST', '/slow?ms=400');
-      await new Promise((r) => setTimeout(r, 100));
-      await call(app, jar, 'POST', '/login?user=alice');
-      const fresh = jar.session()!;
-      const slowDone = await slow;
-      assert.equal(slowDone.res.status, 200);
-      assert.deepEqual(slowDone.setCookie, [], 'no Set-Cookie for a session rotated meanwhile');
-      assert.equal(jar.session(), fresh, 'the browser keeps the new session');
-      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).userId, 'alice');
-      assert.equal(
-        (await call(app, jar, 'POST', '/set?key=after&value=1')).res.status,
-        200,
-        'the CSRF cookie still matches the new session',
-      );
-    });
-
-    it('a slow read whose touch was due, sent before a login, does not re-set the dead token', async () => {
-      const { app } = await start({}, createMemoryStore(), { touchAfter: 0 });
-      const jar = new Jar();
-      await login(app, jar);
-      const slow = call(app, jar, 'GET', '/wait?ms=400');
-      await new Promise((r) => setTimeout(r, 100));
-      await call(app, jar, 'POST', '/login?user=bob');
-      const fresh = jar.session()!;
-      const slowDone = await slow;
-      assert.equal(slowDone.res.status, 200);
-      assert.deepEqual(slowDone.setCookie, [], 'no Set-Cookie for a session rotated meanwhile');
-      assert.equal(jar.session(), fresh);
-      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).userId, 'bob');
-      assert.equal((await call(app, jar, 'POST', '/set?key=after&value=1')).res.status, 200);
-    });
-
     it('flash messages are readable on the next request only', async () => {
       const { app } = await start();
       const jar = new Jar();
@@ -532,156 +300,6 @@ export function testAdapter(name: string, factory: AppFactory): void {
         ((await call(app, jar, 'GET', '/flash')).body as { flashes: unknown }).flashes,
         {},
       );
-    });
-  });
-
-  describe(`${name}: what a login carries over`, () => {
-    it("two users in one browser: alice logging in over bob's session does not get his data", async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await login(app, jar, 'bob');
-      await call(app, jar, 'POST', '/set?key=note&value=bob-secret');
-      await call(app, jar, 'POST', '/flash?msg=for-bob');
-      await call(app, jar, 'POST', '/login?user=alice');
-      const who = (await call(app, jar, 'GET', '/whoami')).body as Who;
-      assert.equal(who.userId, 'alice');
-      assert.deepEqual(who.data, {}, "none of bob's data");
-      const flashes = ((await call(app, jar, 'GET', '/flash')).body as { flashes: unknown })
-        .flashes;
-      assert.deepEqual(flashes, {});
-    });
-
-    it('data planted in an anonymous session is dropped when the login asks (keepData)', async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await call(app, jar, 'GET', '/whoami');
-      await call(app, jar, 'POST', '/set?key=returnTo&value=https://evil.example/');
-      await call(app, jar, 'POST', '/set?key=cart&value=3');
-      await call(app, jar, 'POST', '/login?user=alice&keep=cart');
-      const who = (await call(app, jar, 'GET', '/whoami')).body as Who;
-      assert.deepEqual(who.data, { cart: '3' });
-      const other = new Jar();
-      await call(app, other, 'GET', '/whoami');
-      await call(app, other, 'POST', '/set?key=returnTo&value=https://evil.example/');
-      await call(app, other, 'POST', '/login?user=carol&keep=none');
-      assert.deepEqual(((await call(app, other, 'GET', '/whoami')).body as Who).data, {});
-    });
-  });
-
-  describe(`${name}: login rate limit under a burst`, () => {
-    const signin = (app: RunningApp, jar: Jar, user: string, password: string) =>
-      call(app, jar, 'POST', `/signin?user=${user}&password=${password}`);
-
-    it('40 parallel sign-ins for one user check the password at most 5 times; the right one past the budget is refused', async () => {
-      const { app } = await start();
-      const user = `burst-${name}-${Date.now()}`;
-      const jar = new Jar();
-      await call(app, jar, 'GET', '/whoami');
-      const answers = await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          signin(app, jar, user, i === 25 ? RIGHT_PASSWORD : `guess${i}`),
-        ),
-      );
-      const checks = verifications.get(user) ?? 0;
-      assert.ok(checks <= 5, `the password was checked ${checks} times`);
-      assert.equal(answers[25]!.res.status, 429, JSON.stringify(answers[25]!.body));
-      assert.equal(answers.filter((a) => a.res.status === 200).length, 0);
-      assert.ok(answers.every((a) => a.res.status === 401 || a.res.status === 429));
-      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).userId, null);
-    });
-
-    it('parallel sign-ins for many users from one address check passwords at most maxAttemptsPerIp times', async () => {
-      const { app } = await start();
-      const stamp = `${name}-${Date.now()}`;
-      const jar = new Jar();
-      await call(app, jar, 'GET', '/whoami');
-      const answers = await Promise.all(
-        Array.from({ length: 45 }, (_, i) => signin(app, jar, `ip-${stamp}-${i}`, 'wrong')),
-      );
-      let checks = 0;
-      for (let i = 0; i < 45; i++) checks += verifications.get(`ip-${stamp}-${i}`) ?? 0;
-      assert.ok(checks <= 20, `passwords were checked ${checks} times (maxAttemptsPerIp 20)`);
-      assert.ok(answers.filter((a) => a.res.status === 429).length >= 25);
-    });
-  });
-
-  describe(`${name}: only a store failure is a 503`, () => {
-    it('session data over maxDataBytes is a 413 with a clear message, and nothing is saved', async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await login(app, jar);
-      const big = await call(app, jar, 'POST', '/big?bytes=70000');
-      assert.equal(big.res.status, 413, JSON.stringify(big.body));
-      assert.equal(big.res.headers.get('retry-after'), null);
-      assert.equal((big.body as { error: string }).error, 'too_large');
-      assert.match((big.body as { message: string }).message, /session data .*65536 bytes/);
-      const who = (await call(app, jar, 'GET', '/whoami')).body as Who;
-      assert.equal(who.userId, 'alice', 'still logged in');
-      assert.equal(who.data.big, undefined);
-    });
-
-    it('a value that cannot be stored is the application’s error (its framework answers), never a 503', async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await login(app, jar);
-      const deep = await call(app, jar, 'POST', '/deep?depth=5000');
-      assert.equal(deep.res.status, 500, JSON.stringify(deep.body));
-      assert.equal(deep.res.headers.get('retry-after'), null);
-      assert.doesNotMatch(JSON.stringify(deep.body), /store_unavailable|unreachable/);
-      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).data.deep, undefined);
-    });
-
-    it('an error that is not ours while saving goes to the framework’s error handling', async () => {
-      const { app, manager } = await start();
-      const update = manager.update.bind(manager);
-      manager.update = async (session, patch) => {
-        if (patch.set && Object.hasOwn(patch.set, 'bug'))
-          throw new TypeError('a bug in a listener');
-        return update(session, patch);
-      };
-      const jar = new Jar();
-      await login(app, jar);
-      const failed = await call(app, jar, 'POST', '/set?key=bug&value=1');
-      assert.equal(failed.res.status, 500, JSON.stringify(failed.body));
-      assert.equal(failed.res.headers.get('retry-after'), null);
-      assert.doesNotMatch(JSON.stringify(failed.body), /store_unavailable|unreachable/);
-      assert.equal((await call(app, jar, 'POST', '/set?key=a&value=1')).res.status, 200);
-      assert.equal(((await call(app, jar, 'GET', '/whoami')).body as Who).data.a, '1');
-    });
-  });
-
-  describe(`${name}: huge form bodies`, () => {
-    const MiB = 2 ** 20;
-    const form = {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    };
-
-    it('an anonymous 300 MB form POST without a token gets its 403 without the body being buffered', async () => {
-      const { app } = await start();
-      const r = await streamHugeBody(app.url, '/form', form, 300 * MiB, 'note=');
-      assert.ok([403, 413].includes(r.status), `status ${r.status}`);
-      assert.ok(r.rssGrowthMiB < 24, `RSS grew by ${r.rssGrowthMiB.toFixed(1)} MiB`);
-    });
-
-    it('a 300 MB form with a pre-session CSRF cookie but no token in its first MiB: 413, not read on', async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await call(app, jar, 'GET', '/whoami');
-      const headers = { ...form, cookie: jar.header() };
-      const r = await streamHugeBody(app.url, '/form', headers, 300 * MiB, 'note=');
-      assert.equal(r.status, 413);
-      assert.ok(r.rssGrowthMiB < 24, `RSS grew by ${r.rssGrowthMiB.toFixed(1)} MiB`);
-    });
-
-    it('a 300 MB form of a logged-in session with a wrong header token: 403 at once', async () => {
-      const { app } = await start();
-      const jar = new Jar();
-      await login(app, jar);
-      const headers = { ...form, cookie: jar.header(), 'x-csrf-token': 'A'.repeat(43) };
-      const r = await streamHugeBody(app.url, '/form', headers, 300 * MiB, 'note=');
-      assert.equal(r.status, 403);
-      assert.ok(r.rssGrowthMiB < 24, `RSS grew by ${r.rssGrowthMiB.toFixed(1)} MiB`);
     });
   });
 
@@ -765,4 +383,6 @@ export function testAdapter(name: string, factory: AppFactory): void {
       await store.close();
     });
   });
+
+  testHardening(name, { start, login });
 }

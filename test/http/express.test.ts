@@ -2,7 +2,8 @@ import express from 'express';
 import { describe } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import { testAdapter } from './adapter-suite.js';
 
 describe('Express adapter', () => {
   testAdapter('express', async (manager, options) => {

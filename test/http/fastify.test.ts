@@ -2,7 +2,8 @@ import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import { testAdapter } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
   testAdapter('fastify', async (manager, options) => {

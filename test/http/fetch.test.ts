@@ -9,7 +9,8 @@ import { handleFetch } from '../../src/adapters/fetch.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import type { RequestSession } from '../../src/http/session.js';
-import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import { testAdapter } from './adapter-suite.js';
 
 type Route = (request: Request, session: RequestSession, query: URLSearchParams) => unknown;
 

@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { keepOption, nested, signinStatus, testAdapter, verifyPassword } from './adapter-suite.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import { testAdapter } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
   testAdapter('hono', async (manager, options) => {
