@@ -118,10 +118,16 @@ export function createDemoApp({
     const username = field(req, 'username').slice(0, 100);
     const password = field(req, 'password').slice(0, 200);
     let user: DemoUser | null = null;
-    const result = await session.login(username, () => {
-      user = checkPassword(username, password);
-      return user?.id ?? null;
-    });
+    // Nothing an anonymous visitor left in the session is worth keeping here (a login never
+    // keeps another user's data anyway: bob's notes stay with bob when alice logs in after him).
+    const result = await session.login(
+      username,
+      () => {
+        user = checkPassword(username, password);
+        return user?.id ?? null;
+      },
+      { keepData: false },
+    );
     if (result.ok) {
       session.flash('info', `Welcome back, ${userById(result.userId)?.name}.`);
       return res.redirect(303, '/');

@@ -5,6 +5,7 @@
  */
 export * from './core/client-keys.js';
 export * from './core/config.js';
+export type { KeepData } from './core/data-carry.js';
 export * from './core/device.js';
 export * from './core/duration.js';
 export * from './core/env-config.js';

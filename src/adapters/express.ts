@@ -7,12 +7,12 @@
  * type, or `sessionOf(req)` with the data type declared in `SessionTypes`.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { ConfigError, NoSessionMiddlewareError } from '../core/errors.js';
+import { FormTooLargeError, NoSessionMiddlewareError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
 import { createSessionHttp, type HttpRequestLike, type SessionHttp } from '../http/handler.js';
-import { HTTP_DEFAULTS, type SessionHttpOptions } from '../http/http-options.js';
+import type { SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
@@ -22,8 +22,9 @@ export type { LoginResult, RequestSession } from '../http/session.js';
 export interface ExpressSessionOptions extends SessionHttpOptions {
   /**
    * The most bytes of a urlencoded body read to find `_csrf` when no body parser ran before the
-   * middleware. The parsed form is left on `req.body`.
-   * @default 102400
+   * middleware and no header carries the token; the parsed form is left on `req.body`. A longer
+   * form is refused with 413 and the rest of it is not read.
+   * @default 1048576
    */
   formLimit?: number;
 }
@@ -62,20 +63,26 @@ function send(res: Response, answer: ErrorAnswer): void {
   res.status(answer.status).set(answer.headers).send(answer.body);
 }
 
+/**
+ * Reads a urlencoded body of at most `limit` bytes. A longer one is a `FormTooLargeError`: reading
+ * stops there (the body parsers after this middleware could not read a half-consumed stream
+ * anyway), and the answer closes the connection rather than draining the rest.
+ */
 function readForm(req: Request, limit: number): Promise<Record<string, string> | null> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        resolve(null);
-        req.removeAllListeners('data');
-        req.resume();
+        req.off('data', onData);
+        req.pause();
+        reject(new FormTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => {
       try {
         resolve(Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
@@ -91,7 +98,11 @@ function readForm(req: Request, limit: number): Promise<Record<string, string> |
  * Delays `writeHead`/`write`/`end` until `commit` has run, then replays them in order. Saving
  * before the first byte is what lets the cookies go out and makes the next request see the write.
  */
-function holdResponse(res: Response, commit: () => Promise<ErrorAnswer | null>): void {
+function holdResponse(
+  res: Response,
+  commit: () => Promise<ErrorAnswer | null>,
+  fail: (err: unknown) => void,
+): void {
   const original = { writeHead: res.writeHead, write: res.write, end: res.end };
   const queue: Array<() => void> = [];
   let state: 'open' | 'saving' | 'done' = 'open';
@@ -102,20 +113,31 @@ function holdResponse(res: Response, commit: () => Promise<ErrorAnswer | null>):
   };
   const start = () => {
     state = 'saving';
-    void commit().then((failure) => {
-      state = 'done';
-      restore();
-      const calls = queue.splice(0);
-      if (!failure) {
-        for (const call of calls) call();
-        return;
-      }
-      // Nothing has been sent yet: the route's answer is replaced, since its changes were not saved.
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
-      res.statusCode = failure.status;
-      for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
-      res.end(failure.body);
-    });
+    void commit().then(
+      (failure) => {
+        state = 'done';
+        restore();
+        const calls = queue.splice(0);
+        if (!failure) {
+          for (const call of calls) call();
+          return;
+        }
+        // Nothing has been sent yet: the route's answer is replaced, since its changes were not saved.
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        res.statusCode = failure.status;
+        for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
+        res.end(failure.body);
+      },
+      (err: unknown) => {
+        // Not ours: nothing was sent, so Express's error handling answers instead of the route.
+        state = 'done';
+        restore();
+        queue.length = 0;
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        res.statusCode = 200;
+        fail(err);
+      },
+    );
   };
   const hold =
     <K extends keyof typeof original>(name: K, result: () => unknown) =>
@@ -151,9 +173,6 @@ export function tesseraSession<Data extends SessionData = SessionData>(
   options: ExpressSessionOptions = {},
 ): TesseraExpressMiddleware<Data> {
   const http = createSessionHttp(manager, options);
-  const formLimit = options.formLimit ?? HTTP_DEFAULTS.formLimit;
-  if (!Number.isInteger(formLimit) || formLimit < 1)
-    throw new ConfigError('formLimit', 'must be a whole number of bytes, at least 1');
 
   const middleware = async (req: Request, res: Response, next: NextFunction) => {
     const request = requestLike(req);
@@ -168,29 +187,34 @@ export function tesseraSession<Data extends SessionData = SessionData>(
           body === undefined &&
           request.header('content-type')?.startsWith('application/x-www-form-urlencoded')
         ) {
-          const form = await readForm(req, formLimit);
+          const form = await readForm(req, http.formLimit);
           if (form) req.body = body = form;
         }
         return body?.[field];
       });
     } catch (err) {
       const answer = http.answerError(err, request);
+      // The rest of a refused form is not read: the connection closes after the answer.
+      if (err instanceof FormTooLargeError) res.set('connection', 'close');
       if (answer) return send(res, answer);
       return next(err);
     }
 
-    holdResponse(res, async () => {
-      try {
-        const cookies = await http.commit(request, session);
-        for (const cookie of cookies) res.append('Set-Cookie', cookie);
-        return null;
-      } catch (err) {
-        return (
-          http.answerError(err, request) ??
-          http.answer('store_unavailable', request.header('accept'))
-        );
-      }
-    });
+    holdResponse(
+      res,
+      async () => {
+        try {
+          const cookies = await http.commit(request, session);
+          for (const cookie of cookies) res.append('Set-Cookie', cookie);
+          return null;
+        } catch (err) {
+          const answer = http.answerError(err, request);
+          if (!answer) throw err;
+          return answer;
+        }
+      },
+      (err) => next(err),
+    );
     next();
   };
 

@@ -16,7 +16,7 @@ import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
 import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
-import { HTTP_DEFAULTS, type SessionHttpOptions } from '../http/http-options.js';
+import type { SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
@@ -80,7 +80,7 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) {
     fastify.addContentTypeParser(
       'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: HTTP_DEFAULTS.formLimit },
+      { parseAs: 'string', bodyLimit: http.formLimit },
       (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
   }
@@ -97,9 +97,25 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
     }
   });
 
+  // Before the body is parsed: a header token (right or wrong), or a request with no token to
+  // match, is decided here, so a huge body is never read for it. The refusal is thrown to the
+  // error handler, so this needs ours; without it the check waits for preHandler.
+  const checkedEarly = new WeakSet<FastifyRequest>();
+  fastify.addHook('preParsing', async (request, _reply, payload) => {
+    if (!errorHandler) return payload;
+    const req = requests.get(request);
+    if (!req || !request.session || request.routeOptions.config.csrf === false) return payload;
+    if (http.csrfFromHeader(req) === undefined && request.session.hasCsrfToken) return payload;
+    checkedEarly.add(request);
+    // A refusal is thrown: answered by the error handler, and the body parser never runs (a
+    // reply sent from this hook would not stop it while onSend saves the session).
+    await http.checkCsrf(req, request.session);
+    return payload;
+  });
+
   fastify.addHook('preHandler', async (request, reply) => {
     const req = requests.get(request)!;
-    if (request.routeOptions.config.csrf === false) return;
+    if (request.routeOptions.config.csrf === false || checkedEarly.has(request)) return;
     try {
       await http.checkCsrf(
         req,
@@ -121,9 +137,10 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
       for (const cookie of cookies) reply.header('set-cookie', cookie);
       return payload;
     } catch (err) {
-      // Nothing has been sent yet: the answer becomes the truth about the failed save.
-      const answer =
-        http.answerError(err, req) ?? http.answer('store_unavailable', req.header('accept'));
+      // Nothing has been sent yet: the answer becomes the truth about the failed save. An error
+      // that is not ours goes to Fastify's error handling.
+      const answer = http.answerError(err, req);
+      if (!answer) throw err;
       reply.code(answer.status);
       reply.removeHeader('set-cookie');
       reply.headers(answer.headers);

@@ -3,6 +3,7 @@
  * and any runtime that speaks Web `Request`/`Response`. Exported from `tessera-session/http`.
  */
 import type { SessionData } from '../core/types.js';
+import { formFieldOf } from '../http/form-field.js';
 import type { HttpRequestLike, SessionHttp } from '../http/handler.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
@@ -23,8 +24,9 @@ function toResponse(answer: ErrorAnswer): Response {
 }
 
 /**
- * Runs a Web `Request` → `Response` handler with a session: loads it, enforces CSRF (reading the
- * `_csrf` field from a cloned form body), commits and adds the cookies.
+ * Runs a Web `Request` → `Response` handler with a session: loads it, enforces CSRF (the header
+ * token, else the `_csrf` field within the first `formLimit` bytes of a cloned form body), commits
+ * and adds the cookies.
  */
 export async function handleFetch<Data extends SessionData>(
   http: SessionHttp<Data>,
@@ -37,11 +39,8 @@ export async function handleFetch<Data extends SessionData>(
     const session = await http.load(req);
     await http.checkCsrf(req, session, async (field) => {
       if (!http.hasFormBody(req)) return undefined;
-      const form = await request
-        .clone()
-        .formData()
-        .catch(() => null);
-      return form?.get(field);
+      // A bounded prefix of a clone: the handler can still read the whole body.
+      return formFieldOf(request, field, http.formLimit);
     });
     const response = await handler(request, session);
     const cookies = await http.commit(req, session);

@@ -10,6 +10,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
+import { formFieldOf } from '../http/form-field.js';
 import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
 import type { SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
@@ -77,9 +78,11 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       c.set('session', session);
       await http.checkCsrf(req, session, async (field) => {
         if (!http.hasFormBody(req)) return undefined;
-        // parseBody caches the parsed form, so the route can still read it.
-        const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-        return body[field];
+        // Read by an earlier middleware: Hono keeps it parsed, nothing more is read.
+        if (c.req.raw.bodyUsed)
+          return (await c.req.parseBody().catch(() => ({}) as Record<string, unknown>))[field];
+        // A bounded prefix of a clone: the route can still read the whole body.
+        return formFieldOf(c.req.raw, field, http.formLimit);
       });
     } catch (err) {
       const answer = http.answerError(err, req);
@@ -106,10 +109,11 @@ export function tesseraSession<Data extends SessionData = SessionData>(
         c.res = res;
       }
     } catch (err) {
+      // Ours (a store failure, data over the limit): answered. Anything else is the app's error.
+      const answer = http.answerError(err, req);
+      if (!answer) throw err;
       c.res = undefined;
-      c.res = toResponse(
-        http.answerError(err, req) ?? http.answer('store_unavailable', req.header('accept')),
-      );
+      c.res = toResponse(answer);
     }
   };
 }

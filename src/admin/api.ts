@@ -5,6 +5,7 @@
  */
 import type { SessionManager } from '../core/manager-api.js';
 import type { AdminData } from './data.js';
+import { decodeSegment } from './requests.js';
 import { json, positiveInt, SESSION_ID } from './responses.js';
 
 const MAX_API_LIMIT = 500;
@@ -63,7 +64,7 @@ export function createAdminApi(
     async post(route) {
       let match = route.match(/^\/api\/sessions\/([^/]+)\/terminate$/);
       if (match) {
-        const id = decodeURIComponent(match[1]!);
+        const id = decodeSegment(match[1]!);
         if (!SESSION_ID.test(id))
           return json(400, {
             error: 'bad_request',
@@ -73,7 +74,7 @@ export function createAdminApi(
       }
       match = route.match(/^\/api\/users\/([^/]+)\/terminate$/);
       if (match) {
-        const userId = decodeURIComponent(match[1]!);
+        const userId = decodeSegment(match[1]!);
         if (userId === '') return json(400, { error: 'bad_request', message: 'userId is empty' });
         const ids = await manager.terminateUser(userId, { reason: 'admin' });
         return json(200, { userId, terminated: ids.length, ids });

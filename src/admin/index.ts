@@ -6,13 +6,19 @@
  * session that `authorize` accepts; that session's CSRF token on every POST) and the answer to a
  * failure; `pages.ts` and `api.ts` own the routes.
  */
-import { ConfigError, StoreUnavailableError, TesseraError } from '../core/errors.js';
+import {
+  BadRequestError,
+  ConfigError,
+  StoreUnavailableError,
+  TesseraError,
+} from '../core/errors.js';
 import type { Session, SessionManager } from '../core/manager-api.js';
 import type { SessionData, SessionRecord } from '../core/types.js';
 import { createAdminApi } from './api.js';
 import { createAdminData } from './data.js';
 import { ActivityHistory } from './history.js';
 import { createAdminPages, type FrameOf } from './pages.js';
+import { readPost } from './requests.js';
 import { html, json, redirect } from './responses.js';
 import { messagePage } from './views.js';
 
@@ -118,20 +124,6 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
     frame,
   );
 
-  /** Reads the CSRF token (header, else form field) and the form fields of a POST. */
-  async function readPost(request: Request): Promise<{ form: URLSearchParams; csrf: unknown }> {
-    const type = request.headers.get('content-type') ?? '';
-    let form = new URLSearchParams();
-    if (type.startsWith('application/x-www-form-urlencoded')) {
-      form = new URLSearchParams(await request.text());
-    } else if (type.startsWith('application/json')) {
-      const body = (await request.json().catch(() => null)) as Record<string, unknown> | null;
-      if (body && typeof body === 'object')
-        for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form.set(k, v);
-    }
-    return { form, csrf: request.headers.get(csrfHeader) ?? form.get(csrfField) ?? undefined };
-  }
-
   async function handle(request: Request, context: AdminContext): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname;
@@ -168,7 +160,7 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
     }
 
     if (method === 'POST') {
-      const { form, csrf } = await readPost(request);
+      const { form, csrf } = await readPost(request, { header: csrfHeader, field: csrfField });
       if (!manager.verifyCsrf(session as Session<Data>, csrf)) {
         const message = 'the CSRF token is missing or wrong: reload the page and try again';
         return isApi
@@ -190,6 +182,12 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
       return await handle(request, context);
     } catch (err) {
       const api = new URL(request.url).pathname.startsWith(`${basePath}/api`);
+      if (err instanceof BadRequestError) {
+        const message = `bad request: ${err.detail}`;
+        return api
+          ? json(400, { error: 'bad_request', message })
+          : html(400, messagePage(frame('overview', 'Bad request', null), 'Bad request', message));
+      }
       const unavailable = err instanceof StoreUnavailableError;
       // The message of a Tessera error names the store and what failed, never a credential.
       const message = unavailable

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { BadRequestError } from '../core/errors.js';
 
 /** A Node request, possibly with a body a framework already parsed (Express `req.body`). */
 export type NodeRequestLike = IncomingMessage & {
@@ -19,8 +20,7 @@ export type NodeRequestLike = IncomingMessage & {
  * form so the handler still sees it; otherwise the body is streamed.
  */
 export function toFetchRequest(req: NodeRequestLike): Request {
-  const host = req.headers.host ?? 'localhost';
-  const url = new URL(req.originalUrl ?? req.url ?? '/', `http://${host}`);
+  const url = requestUrl(req.headers.host ?? 'localhost', req.originalUrl ?? req.url ?? '/');
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -43,6 +43,33 @@ export function toFetchRequest(req: NodeRequestLike): Request {
     body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
     duplex: 'half',
   } as RequestInit);
+}
+
+/** Characters a Host header may not hold (RFC 9110 `uri-host [ ":" port ]`): no path, no userinfo. */
+const NOT_IN_HOST = /[\s/\\?#@]/;
+
+/**
+ * The absolute URL of a request. A Host header that names no host (`a b`, `[::1`, `x/y`) is a
+ * `BadRequestError` (a 400 in every adapter), never a TypeError and a 500.
+ */
+function requestUrl(host: string, target: string): URL {
+  if (host === '' || NOT_IN_HOST.test(host))
+    throw new BadRequestError('the Host header is not a host name');
+  let origin: URL;
+  try {
+    origin = new URL(`http://${host}`);
+  } catch {
+    throw new BadRequestError('the Host header is not a host name');
+  }
+  try {
+    // An absolute-form target keeps its path; an origin-form one ("/path?q") is appended to the
+    // origin, so "//x" stays a path rather than becoming a host.
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? new URL(target) : null;
+    const path = absolute ? absolute.pathname + absolute.search : target;
+    return new URL(`${origin.origin}${path.startsWith('/') ? path : `/${path}`}`);
+  } catch {
+    throw new BadRequestError('the request target is not a path');
+  }
 }
 
 /** Writes a Web `Response` to a Node response. */

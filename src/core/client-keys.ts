@@ -1,19 +1,38 @@
 /**
- * The keys login attempts are counted under: an IP address (IPv6 by its /64 prefix, since one
- * client usually holds a whole /64) and a username normalised so that `Alice `, `alice` and
- * `ＡＬＩＣＥ` share one counter.
+ * The keys login attempts are counted under, and the one spelling of a client address: an IP
+ * address (IPv6 by its /64 prefix, since one client usually holds a whole /64; an IPv4-mapped IPv6
+ * address in any form as the IPv4 address it carries) and a username normalised so that `Alice `,
+ * `alice` and `ＡＬＩＣＥ` share one counter.
  */
 import { isIP } from 'node:net';
 
-/** The counter key for a client address. Unparseable input is kept verbatim (after trimming). */
-export function ipKey(ip: string): string {
+/**
+ * One spelling per address: trimmed, without brackets or zone, IPv6 as eight lowercase groups
+ * without leading zeros, and every IPv4-mapped form (`::ffff:203.0.113.9`, `::ffff:cb00:7109`,
+ * `0:0:0:0:0:ffff:…`) as the IPv4 address. Two spellings of one address compare equal; anything
+ * that is not an IP address is returned trimmed.
+ */
+export function canonicalIp(ip: string): string {
   let addr = ip.trim();
   if (addr.startsWith('[') && addr.includes(']')) addr = addr.slice(1, addr.indexOf(']'));
   const zone = addr.indexOf('%');
   if (zone !== -1) addr = addr.slice(0, zone);
-  if (addr.toLowerCase().startsWith('::ffff:') && isIP(addr.slice(7)) === 4) return addr.slice(7);
+  const kind = isIP(addr);
+  if (kind === 4) return addr;
+  if (kind !== 6) return ip.trim();
+  const groups = expandIPv6(addr);
+  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
+    const [hi, lo] = [Number.parseInt(groups[6]!, 16), Number.parseInt(groups[7]!, 16)];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return groups.join(':');
+}
+
+/** The counter key for a client address. Unparseable input is kept verbatim (after trimming). */
+export function ipKey(ip: string): string {
+  const addr = canonicalIp(ip);
   if (isIP(addr) !== 6) return addr;
-  return `${expandIPv6(addr).slice(0, 4).join(':')}::/64`;
+  return `${addr.split(':').slice(0, 4).join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of an IPv6 address, lowercase, without leading zeros. */

@@ -16,6 +16,8 @@ export type TesseraErrorCode =
   | 'SESSION_COMMITTED'
   | 'NO_SESSION_MIDDLEWARE'
   | 'NOT_SUPPORTED'
+  | 'BAD_REQUEST'
+  | 'FORM_TOO_LARGE'
   | 'CLOSED';
 
 export class TesseraError extends Error {
@@ -169,6 +171,36 @@ export class NotSupportedError extends TesseraError {
   constructor(store: string, detail: string) {
     super('NOT_SUPPORTED', `[tessera] the ${store} store ${detail}`);
     this.store = store;
+  }
+}
+
+/**
+ * A request that cannot be read as HTTP says it should be: a Host header that names no host, a path
+ * with broken percent-encoding. Every adapter answers it with 400 and the message.
+ */
+export class BadRequestError extends TesseraError {
+  /** What is wrong with the request, for the person reading the 400 answer. */
+  readonly detail: string;
+  constructor(detail: string) {
+    super('BAD_REQUEST', `[tessera] bad request: ${detail}`);
+    this.detail = detail;
+  }
+}
+
+/**
+ * A form body is longer than the HTTP layer's `formLimit` and its first `formLimit` bytes hold no
+ * CSRF field: the rest is not read, and every adapter answers 413. Send the token in the CSRF
+ * header (or as the form's first field) with large uploads.
+ */
+export class FormTooLargeError extends TesseraError {
+  /** The most bytes of a form read to find the CSRF field (`formLimit`). */
+  readonly limit: number;
+  constructor(limit: number) {
+    super(
+      'FORM_TOO_LARGE',
+      `[tessera] the form is larger than ${limit} bytes and no CSRF token was found in them`,
+    );
+    this.limit = limit;
   }
 }
 

@@ -2,6 +2,7 @@
  * What a session manager offers: the `SessionManager` interface and the types of its inputs and
  * results. The lifecycle that implements it is in manager.ts.
  */
+import type { KeepData } from './data-carry.js';
 import type { SessionEventListener, SessionEventName } from './events.js';
 import type {
   HealthReport,
@@ -55,6 +56,19 @@ export interface IssuedSession<Data extends SessionData> {
   evicted: string[];
 }
 
+/** What `regenerate` (a login, a privilege change) does besides issuing a new token. */
+export interface RegenerateOptions {
+  /** The user the new session belongs to (`null`: anonymous). @default the old session's user */
+  userId?: string | null;
+  /**
+   * Which of the old session's data the new one keeps: all (`true`), none (`false`), or the
+   * named top-level keys. Data moves only from an anonymous session or from the same user's;
+   * another user's data is never kept, whatever this says.
+   * @default true
+   */
+  keepData?: KeepData;
+}
+
 /** A delta on a session's data: top-level keys set and keys removed. */
 export interface DataUpdate<Data extends SessionData> {
   set?: Partial<Data>;
@@ -76,6 +90,15 @@ export interface LoginVerdict {
   /** When not allowed, how long until a counter resets. */
   retryAfterMs: number;
 }
+
+/** The outcome of `attemptLogin` (and of `session.login` in the adapters). */
+export type LoginResult =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid'; remaining: number }
+  | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
+
+/** Checks a password: the user id for good credentials, `null` otherwise. */
+export type VerifyLogin = () => Promise<string | null> | string | null;
 
 /** Operation counters since the manager was built (per process). */
 export interface ManagerCounters {
@@ -157,13 +180,17 @@ export interface SessionManager<Data extends SessionData = SessionData> {
    * Fixation defence: moves the session to a new token and terminates the old one atomically.
    * With a new `userId` (login) the session starts afresh (new creation time and absolute
    * lifetime) and the per-user limit applies; otherwise creation time and absolute expiry carry
-   * over, so regenerating never extends a session's life. Returns `null` if the old session is
-   * not live.
+   * over, so regenerating never extends a session's life. The data moves only from an anonymous
+   * session or the same user's, narrowed by `keepData`; another user's data never moves. Returns
+   * `null` if the old session is not live.
    */
   regenerate(
     token: string,
-    options?: { userId?: string | null } & RequestInfo,
+    options?: RegenerateOptions & RequestInfo,
   ): Promise<IssuedSession<Data> | null>;
+
+  /** Whether the session with this id is live now (a read; nothing is touched or counted). */
+  isLive(id: string): Promise<boolean>;
 
   /** Ends one session by id. Returns whether it was live. */
   terminate(id: string, reason?: TerminationReason): Promise<boolean>;
@@ -178,14 +205,25 @@ export interface SessionManager<Data extends SessionData = SessionData> {
   listUserSessions(userId: string): Promise<SessionSummary[]>;
 
   /**
-   * Checks a login attempt against the limits without counting it; call before verifying a
-   * password so a blocked client does not even get the check.
+   * A rate-limited login attempt that holds under concurrency. The attempt takes its unit of the
+   * IP's and the username's budgets *before* `verify` runs (one atomic increment per counter in the
+   * rate-limit store), so a burst of parallel guesses runs `verify` at most `maxAttempts` times per
+   * username and `maxAttemptsPerIp` times per address in a window; an attempt past either budget is
+   * refused without calling `verify`. A success clears both counters. Use this (or
+   * `session.login` in the adapters) rather than `checkLoginAttempt` + `trackLoginAttempt`.
+   */
+  attemptLogin(attempt: Omit<LoginAttempt, 'success'>, verify: VerifyLogin): Promise<LoginResult>;
+
+  /**
+   * Checks a login attempt against the limits without counting it. Checking, then verifying, then
+   * tracking does not bound concurrent guesses (all of them pass the check before any is counted):
+   * prefer `attemptLogin`, which counts first.
    */
   checkLoginAttempt(attempt: Omit<LoginAttempt, 'success'>): Promise<LoginVerdict>;
 
   /**
    * Records a login attempt: a failure counts against the IP and the username, a success clears
-   * both. Returns whether another attempt is allowed now.
+   * both. Returns whether another attempt is allowed now. See `attemptLogin`.
    */
   trackLoginAttempt(attempt: LoginAttempt): Promise<LoginVerdict>;
 

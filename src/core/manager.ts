@@ -4,20 +4,17 @@
  * `SessionStore` and `RateLimitStore` contracts and imports no store: the stores to use when the
  * options name none are handed in (the package entry passes the in-memory ones).
  */
-import { parseDevice } from './device.js';
+import { canonicalIp } from './client-keys.js';
+import { carriedData, checkKeepData } from './data-carry.js';
+import { DataTooLargeError } from './errors.js';
 import { SessionEventBus, type SessionEventListener, type SessionEventName } from './events.js';
-import { checkDataSize, checkInput } from './input-checks.js';
+import { checkData, checkDataSize, checkInput } from './input-checks.js';
 import { describeError, silentLogger } from './logger.js';
 import { createLoginLimiter, unlimitedLogins } from './login-limiter.js';
-import type {
-  CreateSessionInput,
-  ManagerCounters,
-  Session,
-  SessionManager,
-  SessionSummary,
-} from './manager-api.js';
+import type { ManagerCounters, Session, SessionManager, SessionSummary } from './manager-api.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './manager-options.js';
-import { expiresAt } from './record.js';
+import { newRecord } from './new-record.js';
+import { applyDataPatch, expiresAt } from './record.js';
 import { guardRateLimitStore, guardStore } from './store-calls.js';
 import { constantTimeEqual, generateToken, isWellFormedToken, sessionIdFor } from './tokens.js';
 import type {
@@ -129,37 +126,18 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     }
   }
 
-  function newRecord(
-    input: CreateSessionInput<Data>,
-    now: number,
-    createdAt = now,
-    absolute?: number | null,
-  ) {
-    const absoluteExpiresAt =
-      absolute !== undefined
-        ? absolute
-        : config.absoluteTimeout === false
-          ? null
-          : now + config.absoluteTimeout;
-    const idle = now + config.idleTimeout;
-    const userAgent = input.userAgent ?? null;
-    const record: SessionRecord<Data> = {
-      id: '',
-      userId: input.userId ?? null,
-      data: (input.data ?? {}) as Data,
-      createdAt,
-      lastSeenAt: now,
-      idleExpiresAt: absoluteExpiresAt === null ? idle : Math.min(idle, absoluteExpiresAt),
-      absoluteExpiresAt,
-      ip: input.ip ?? null,
-      userAgent,
-      device: parseDevice(userAgent),
-      csrf: config.csrf ? generateToken() : '',
-      version: 1,
-    };
-    const token = generateToken();
-    record.id = sessionIdFor(token);
-    return { token, record };
+  /** `checkDataSize`, with the refusal logged: a write refused for its size is worth a warning. */
+  function sizeChecked(id: string | null, data: SessionData): void {
+    try {
+      checkDataSize(data, config.maxDataBytes);
+    } catch (err) {
+      if (err instanceof DataTooLargeError)
+        logger.warn(
+          { sessionId: id, bytes: err.bytes, limit: err.limit },
+          'tessera: session data over maxDataBytes; the write was refused',
+        );
+      throw err;
+    }
   }
 
   let cleanupTimer: ReturnType<typeof setInterval> | undefined;
@@ -185,10 +163,11 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async create(input = {}) {
-      checkInput(input.userId, Object.keys(input.data ?? {}));
-      checkDataSize(input.data ?? {}, config.maxDataBytes);
+      checkInput(input.userId, []);
+      checkData(input.data ?? {});
+      sizeChecked(null, input.data ?? {});
       const now = clock();
-      const { token, record } = newRecord(input, now);
+      const { token, record } = newRecord<Data>(config, input, now);
       const { evicted } = await sessions.create(record, {
         maxSessionsPerUser: config.maxSessionsPerUser,
         now,
@@ -222,7 +201,12 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
         );
         return { session: null, reason: 'ua_mismatch' };
       }
-      if (request.ip && session.ip && request.ip !== session.ip && config.ipChange !== 'allow') {
+      if (
+        request.ip &&
+        session.ip &&
+        config.ipChange !== 'allow' &&
+        canonicalIp(request.ip) !== canonicalIp(session.ip)
+      ) {
         if (config.ipChange === 'terminate') {
           await manager.terminate(id, 'hijack');
           logger.warn(
@@ -242,6 +226,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     async update(session, patch) {
       const id = typeof session === 'string' ? session : session.id;
       checkInput(null, [...Object.keys(patch.set ?? {}), ...(patch.unset ?? [])]);
+      checkData(patch.set ?? {});
       // The limit is checked by the store on the data it holds after the patch, inside its atomic
       // step: concurrent updates cannot together exceed it. The keys set are part of that result,
       // so a patch whose own values are over the limit is refused here without a round trip.
@@ -250,7 +235,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
         unset: patch.unset,
         maxDataBytes: config.maxDataBytes,
       };
-      checkDataSize(storePatch.set ?? {}, config.maxDataBytes);
+      sizeChecked(id, storePatch.set ?? {});
       const now = clock();
       return (await sessions.patch(id, storePatch, now)) as Session<Data> | null;
     },
@@ -277,6 +262,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     async regenerate(token, options = {}) {
       if (!isWellFormedToken(token)) return null;
       checkInput(options.userId, []);
+      const keepData = checkKeepData(options.keepData);
       const oldId = sessionIdFor(token);
       const now = clock();
       const found = await sessions.get(oldId, now);
@@ -284,10 +270,11 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       const old = found.record as Session<Data>;
       const userId = options.userId !== undefined ? options.userId : old.userId;
       const login = userId !== old.userId;
-      const { token: newToken, record } = newRecord(
+      const { token: newToken, record } = newRecord<Data>(
+        config,
         {
           userId,
-          data: old.data,
+          data: carriedData(old.data, old.userId, userId, keepData),
           ip: options.ip !== undefined ? options.ip : old.ip,
           userAgent: options.userAgent !== undefined ? options.userAgent : old.userAgent,
         },
@@ -305,6 +292,10 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       ended(oldId, old.userId, 'rotated');
       reportEvicted(result.evicted, userId);
       return { token: newToken, csrfToken: record.csrf, session: record, evicted: result.evicted };
+    },
+
+    async isLive(id) {
+      return (await sessions.get(id, clock())).record !== null;
     },
 
     async terminate(id, reason = 'logout') {
@@ -328,6 +319,21 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       const now = clock();
       const records = await sessions.listUser(userId, now);
       return records.map(summarize);
+    },
+
+    async attemptLogin(attempt, verify) {
+      const consumed = await logins.consume(attempt);
+      if (!consumed.verdict.allowed)
+        return { ok: false, reason: 'rate_limited', retryAfterMs: consumed.verdict.retryAfterMs };
+      const userId = await verify();
+      if (!userId) {
+        const after = consumed.failed();
+        return after.allowed
+          ? { ok: false, reason: 'invalid', remaining: after.remaining }
+          : { ok: false, reason: 'rate_limited', retryAfterMs: after.retryAfterMs };
+      }
+      await consumed.succeeded();
+      return { ok: true, userId };
     },
 
     checkLoginAttempt(attempt) {

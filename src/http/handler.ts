@@ -50,8 +50,9 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
   hasFormBody(request: HttpRequestLike): boolean;
   /**
    * Enforces CSRF on a request that needs it: the token from the header, or else the value
-   * `readField(csrfField)` finds in the body, must be the session's. Throws `CsrfError` (→ 403)
-   * when it is missing or wrong; does nothing for a request that needs no token.
+   * `readField(csrfField)` finds in the body, must be the session's. The body is not read when a
+   * header carries a token (right or wrong) or when the request has no token to match. Throws
+   * `CsrfError` (→ 403) when it is missing or wrong; does nothing for a request that needs none.
    */
   checkCsrf(
     request: HttpRequestLike,
@@ -59,6 +60,8 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
     readField?: (field: string) => unknown,
   ): Promise<void>;
   readonly csrfField: string;
+  /** The most bytes of a form body read to find the CSRF field (`formLimit`). */
+  readonly formLimit: number;
   /** Saves the session's delta and returns the Set-Cookie header values for the response. */
   commit(request: HttpRequestLike, session: RequestSession<Data>): Promise<string[]>;
   /** The 403/429/503/400 answers, JSON or HTML by `Accept` (the built-in page). */
@@ -96,6 +99,7 @@ export function createSessionHttp<Data extends SessionData>(
   const http: SessionHttp<Data> = {
     manager,
     csrfField,
+    formLimit: settings.formLimit,
     answer: errorAnswer,
     refuse,
 
@@ -155,7 +159,7 @@ export function createSessionHttp<Data extends SessionData>(
     async checkCsrf(request, session, readField) {
       if (!http.needsCsrf(request, session)) return;
       let submitted = http.csrfFromHeader(request);
-      if (submitted === undefined && readField) {
+      if (submitted === undefined && readField && session.hasCsrfToken) {
         const field = await readField(csrfField);
         submitted = typeof field === 'string' ? field : undefined;
       }

@@ -20,8 +20,8 @@ export const HTTP_DEFAULTS = {
   bearer: true,
   csrfField: '_csrf',
   csrfHeader: 'x-csrf-token',
-  /** The most bytes of a urlencoded body the adapters read to find the CSRF field. */
-  formLimit: 102_400,
+  /** The most bytes of a form body the adapters read to find the CSRF field: 1 MiB. */
+  formLimit: 1_048_576,
 } as const;
 
 export interface SessionHttpOptions {
@@ -81,6 +81,13 @@ export interface SessionHttpOptions {
    * @default none (the built-in page)
    */
   refusalPage?: (refusal: Refusal) => string | null | undefined;
+  /**
+   * The most bytes of a urlencoded or multipart body read to find the CSRF field when no header
+   * carries the token. A longer form counts only if the field ends within them (put it first);
+   * otherwise it is refused with 413 and the rest is never read.
+   * @default 1048576
+   */
+  formLimit?: number;
 }
 
 /** The options after checking, with what every request needs built once. */
@@ -97,6 +104,7 @@ export interface HttpSettings {
   /** Lower case. */
   csrfHeader: string;
   refusalPage: ((refusal: Refusal) => string | null | undefined) | undefined;
+  formLimit: number;
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
@@ -142,8 +150,12 @@ export function resolveHttpOptions(
   const refusalPage = options.refusalPage;
   if (refusalPage !== undefined && typeof refusalPage !== 'function')
     throw new ConfigError('refusalPage', 'must be a function (refusal) => HTML string');
+  const formLimit = options.formLimit ?? HTTP_DEFAULTS.formLimit;
+  if (!Number.isInteger(formLimit) || formLimit < 1 || formLimit > 2 ** 31 - 1)
+    throw new ConfigError('formLimit', 'must be a whole number of bytes, at least 1');
   return {
     mode,
+    formLimit,
     cookies: {
       secure: { names: cookieNames(baseName, true), maxAgeSeconds, sameSite },
       local: { names: cookieNames(baseName, false), maxAgeSeconds, sameSite },

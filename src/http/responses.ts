@@ -1,10 +1,22 @@
 /**
  * The error answers the HTTP layer gives by itself (403 CSRF, 429 rate limit, 503 store outage, 400
- * bad request): a short body a person can read, as JSON or HTML depending on `Accept`.
+ * bad request, 413 too large): a short body a person can read, as JSON or HTML depending on
+ * `Accept`.
  */
-import { isTesseraError, RateLimitedError } from '../core/errors.js';
+import {
+  BadRequestError,
+  DataTooLargeError,
+  FormTooLargeError,
+  isTesseraError,
+  RateLimitedError,
+} from '../core/errors.js';
 
-export type HttpErrorKind = 'csrf' | 'rate_limited' | 'store_unavailable' | 'bad_request';
+export type HttpErrorKind =
+  | 'csrf'
+  | 'rate_limited'
+  | 'store_unavailable'
+  | 'bad_request'
+  | 'too_large';
 
 export interface ErrorAnswer {
   status: number;
@@ -34,6 +46,11 @@ const MESSAGES: Record<HttpErrorKind, { status: number; title: string; message: 
     status: 400,
     title: 'Bad request',
     message: 'The request could not be read.',
+  },
+  too_large: {
+    status: 413,
+    title: 'Too large',
+    message: 'The request or the session data it would store is too large.',
   },
 };
 
@@ -146,7 +163,8 @@ export function isStoreFailure(err: unknown): boolean {
 
 /**
  * The answer for one of Tessera's typed refusals or failures: `CsrfError` → 403,
- * `RateLimitedError` → 429 with `Retry-After`, a store failure → 503. `null` for any other error,
+ * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, `DataTooLargeError` and
+ * `FormTooLargeError` → 413, a store failure → 503. `null` for any other error,
  * which stays the application's.
  */
 export function answerFor(
@@ -156,8 +174,23 @@ export function answerFor(
 ): ErrorAnswer | null {
   if (!isTesseraError(err)) return null;
   if (err.code === 'CSRF_INVALID') return errorAnswer('csrf', accept, { page });
+  if (err instanceof BadRequestError)
+    return errorAnswer('bad_request', accept, {
+      message: `The request could not be read: ${err.detail}.`,
+      page,
+    });
   if (err instanceof RateLimitedError)
     return errorAnswer('rate_limited', accept, { retryAfterMs: err.retryAfterMs, page });
+  if (err instanceof FormTooLargeError)
+    return errorAnswer('too_large', accept, {
+      message: `The form is larger than ${err.limit} bytes and carries no CSRF token in them. Send the token in the CSRF header, or as the first field of the form.`,
+      page,
+    });
+  if (err instanceof DataTooLargeError)
+    return errorAnswer('too_large', accept, {
+      message: `This change was not saved: the session data would take ${err.bytes} bytes, over the limit of ${err.limit} bytes.`,
+      page,
+    });
   if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept, { page });
   return null;
 }

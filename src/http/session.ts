@@ -4,48 +4,29 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
+import { checkKeepData, mayCarry } from '../core/data-carry.js';
 import { SessionCommittedError } from '../core/errors.js';
-import type { IssuedSession, Session, SessionManager } from '../core/manager-api.js';
+import { checkInput, checkValue } from '../core/input-checks.js';
+import type {
+  IssuedSession,
+  LoginResult,
+  RegenerateOptions,
+  Session,
+  SessionManager,
+  VerifyLogin,
+} from '../core/manager-api.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
+import { PendingChanges } from './pending-changes.js';
+import type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
 import type { SessionMiss } from './session-miss.js';
-
-export type { SessionMiss } from './session-miss.js';
 
 /** Data key that carries flash messages to the next request. */
 export const FLASH_KEY = '__flash';
 
-/** How the token reached the server: a browser cookie, or an API client's header. */
-export type TokenSource = 'cookie' | 'bearer' | null;
-
-export type LoginResult =
-  | { ok: true; userId: string }
-  | { ok: false; reason: 'invalid'; remaining: number }
-  | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
-
-/** What the handler passes in when it builds the session for a request. */
-export interface RequestSessionInit<Data extends SessionData> {
-  manager: SessionManager<Data>;
-  record: Session<Data> | null;
-  token: string | null;
-  source: TokenSource;
-  /** The CSRF cookie's value (the pre-session token of an anonymous visitor). */
-  csrfCookie: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  /** Epoch ms just before the session was read, to tell whether this request touched it. */
-  loadedAt: number;
-  /** Why the presented token found no session. @default null */
-  miss?: SessionMiss | null;
-}
-
-/** What `commit()` decided about cookies; the handler turns it into Set-Cookie headers. */
-export interface CommitOutcome {
-  /** Set the session cookie to this token (`null`: clear it; `undefined`: leave it). */
-  sessionToken?: string | null;
-  /** Set the CSRF cookie to this token (`null`: clear it; `undefined`: leave it). */
-  csrfToken?: string | null;
-}
+export type { LoginResult } from '../core/manager-api.js';
+export type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
+export type { SessionMiss } from './session-miss.js';
 
 export class RequestSession<Data extends SessionData = SessionData> {
   readonly #manager: SessionManager<Data>;
@@ -60,11 +41,12 @@ export class RequestSession<Data extends SessionData = SessionData> {
   #preCsrf: string | null;
   #preCsrfIssued = false;
   /** Keys set and keys removed in this request; allocated on the first write, so reads cost none. */
-  #set: Map<string, JsonValue> | null = null;
-  #unset: Set<string> | null = null;
+  #pending: PendingChanges | null = null;
   /** The token changed in this request (created, regenerated or destroyed). */
   #tokenChanged = false;
   #issuedToken: string | null = null;
+  /** The loaded session was ended by another request while this one ran. */
+  #endedElsewhere = false;
   #committed = false;
 
   constructor(init: RequestSessionInit<Data>) {
@@ -130,43 +112,48 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /** The session data with this request's changes applied (flash messages excluded). */
   get data(): Readonly<Data> {
-    const data: Record<string, JsonValue> = { ...(this.#record?.data ?? {}) };
-    if (this.#unset) for (const key of this.#unset) delete data[key];
-    if (this.#set) for (const [key, value] of this.#set) data[key] = value;
+    // Spread defines own properties: a key named "__proto__" stays a key.
+    const stored = this.#record?.data ?? {};
+    const data = this.#pending ? this.#pending.applyTo(stored) : { ...stored };
     delete data[FLASH_KEY];
     return data as Data;
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
-    if (this.#set?.has(key)) return this.#set.get(key) as Data[K];
-    if (this.#unset?.has(key)) return undefined;
-    return this.#record?.data[key] as Data[K] | undefined;
+    const pending = this.#pending?.lookup(key);
+    if (pending) return pending.value as Data[K] | undefined;
+    const stored = this.#record?.data;
+    // Own keys only: `get('constructor')` of a session without that key is undefined.
+    return stored && Object.hasOwn(stored, key) ? (stored[key] as Data[K]) : undefined;
   }
 
-  /** Sets a top-level key; saved with the response. */
+  /**
+   * Sets a top-level key; saved with the response. A value no store could keep as it is (not JSON,
+   * or nested more than `MAX_VALUE_DEPTH` deep) throws `InvalidInputError` here, in the route.
+   */
   set<K extends keyof Data & string>(key: K, value: Data[K]): this {
     this.#assertOpen();
-    this.#unset?.delete(key);
-    this.#pendingSets().set(key, value as JsonValue);
+    checkValue(key, value);
+    this.#changes().set(key, value as JsonValue);
     return this;
   }
 
   /** Removes a top-level key; saved with the response. */
   delete<K extends keyof Data & string>(key: K): this {
     this.#assertOpen();
-    this.#set?.delete(key);
-    this.#pendingUnsets().add(key);
+    checkInput(null, [key]);
+    this.#changes().delete(key);
     return this;
   }
 
   /** Leaves a message for the next request that reads `flashes()` (and only that one). */
   flash(key: string, value: JsonValue): this {
     this.#assertOpen();
-    const pending = this.#set?.get(FLASH_KEY);
+    checkValue(key, value);
+    const pending = this.#pending?.sets.get(FLASH_KEY);
     const current =
       pending && typeof pending === 'object' && !Array.isArray(pending) ? pending : {};
-    this.#unset?.delete(FLASH_KEY);
-    this.#pendingSets().set(FLASH_KEY, { ...current, [key]: value });
+    this.#changes().set(FLASH_KEY, { ...current, [key]: value });
     return this;
   }
 
@@ -177,7 +164,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   flashes(): Record<string, JsonValue> {
     const stored = this.#record?.data[FLASH_KEY];
     if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
-    if (!this.#set?.has(FLASH_KEY)) this.#pendingUnsets().add(FLASH_KEY);
+    if (!this.#pending?.sets.has(FLASH_KEY)) this.#changes().delete(FLASH_KEY);
     return { ...stored };
   }
 
@@ -195,6 +182,15 @@ export class RequestSession<Data extends SessionData = SessionData> {
     return this.#preCsrf;
   }
 
+  /**
+   * Whether this request has a CSRF token any submitted value could match: a live session's, or
+   * a pre-session token that came in the CSRF cookie. Without one a form body is not worth reading.
+   */
+  get hasCsrfToken(): boolean {
+    if (this.#record) return this.#record.csrf !== '';
+    return this.#preCsrf !== null && !this.#preCsrfIssued;
+  }
+
   /** Whether `submitted` is this request's CSRF token, compared in constant time. */
   verifyCsrf(submitted: unknown): boolean {
     if (this.#record) return this.#manager.verifyCsrf(this.#record, submitted);
@@ -208,25 +204,29 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /**
    * Login or privilege change: a new token replaces the old one, which is dead from now on
-   * (fixation defence). The data is kept, pending changes included. Without a stored session (a
-   * first-time visitor logging in) a new session is created for `userId`.
+   * (fixation defence). The data, pending changes included, is kept only when the session was
+   * anonymous or already this user's, and narrowed by `keepData` (all, none, or the keys named):
+   * another user's data never reaches the new session. Without a stored session (a first-time
+   * visitor logging in) a new session is created for `userId`.
    */
-  async regenerate(options: { userId?: string | null } = {}): Promise<void> {
+  async regenerate(options: RegenerateOptions = {}): Promise<void> {
     this.#assertOpen();
     const userId = options.userId !== undefined ? options.userId : this.userId;
+    const keepData = checkKeepData(options.keepData);
+    if (!mayCarry(this.userId, userId) || keepData === false) this.#dropPending();
+    else this.#pending?.narrow(keepData);
     let issued: IssuedSession<Data> | null = null;
     if (this.#record && this.#token) {
       issued = await this.#manager.regenerate(this.#token, {
         userId,
+        keepData,
         ip: this.#ip,
         userAgent: this.#userAgent,
       });
       if (!issued && options.userId === undefined) {
         // The session ended meanwhile (a logout, another regenerate of the same token): without a
         // login naming the user, nothing may bring it back. This request continues logged out.
-        this.#record = null;
-        this.#token = null;
-        this.#tokenChanged = true;
+        this.#endedMeanwhile();
         this.#dropPending();
         return;
       }
@@ -279,53 +279,46 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   /**
-   * A rate-limited login. A blocked client is refused before `verify` runs; `verify` returns the
-   * user id for good credentials or `null`. On success the session is regenerated for that user.
+   * A rate-limited login (`manager.attemptLogin`): the attempt is counted against this client's
+   * address and the username before `verify` runs, so parallel guesses cannot outrun the limit,
+   * and a client past it is refused without the check. `verify` returns the user id for good
+   * credentials or `null`. On success the session is regenerated for that user, keeping data as
+   * `regenerate` does (`keepData`).
    */
   async login(
     username: string,
-    verify: () => Promise<string | null> | string | null,
+    verify: VerifyLogin,
+    options: Pick<RegenerateOptions, 'keepData'> = {},
   ): Promise<LoginResult> {
     this.#assertOpen();
-    const attempt = { ip: this.#ip, username };
-    const before = await this.#manager.checkLoginAttempt(attempt);
-    if (!before.allowed)
-      return { ok: false, reason: 'rate_limited', retryAfterMs: before.retryAfterMs };
-    const userId = await verify();
-    if (!userId) {
-      const after = await this.#manager.trackLoginAttempt({ ...attempt, success: false });
-      return after.allowed
-        ? { ok: false, reason: 'invalid', remaining: after.remaining }
-        : { ok: false, reason: 'rate_limited', retryAfterMs: after.retryAfterMs };
-    }
-    await this.#manager.trackLoginAttempt({ ...attempt, success: true });
-    await this.regenerate({ userId });
-    return { ok: true, userId };
+    const result = await this.#manager.attemptLogin({ ip: this.#ip, username }, verify);
+    if (result.ok) await this.regenerate({ userId: result.userId, keepData: options.keepData });
+    return result;
   }
 
   /**
    * Saves the pending delta and says which cookies change. Called once by the adapter when the
-   * response is about to be sent. A session that ended meanwhile (a logout from another tab) is
-   * never revived: its changes are dropped and its cookie cleared.
+   * response is about to be sent. A session that ended meanwhile (a logout or a login in another
+   * tab) is never revived: its changes are dropped and the cookies are left as they are, since the
+   * browser may already hold the session that replaced it.
    */
   async commit(): Promise<CommitOutcome> {
     if (this.#committed) return {};
     this.#committed = true;
     const outcome: CommitOutcome = {};
-    const setCount = this.#set?.size ?? 0;
-    const hasChanges = setCount > 0 || (this.#unset?.size ?? 0) > 0;
-    if (hasChanges && this.#record) {
+    let wrote = false;
+    const pending = this.#pending;
+    const setCount = pending?.sets.size ?? 0;
+    if (pending && !pending.isEmpty && this.#record) {
       const updated = await this.#manager.update(this.#record, {
-        set: Object.fromEntries(this.#set ?? []) as Partial<Data>,
-        unset: [...(this.#unset ?? [])],
+        set: pending.setsAsData() as Partial<Data>,
+        unset: [...pending.unsets],
       });
-      if (updated) this.#record = updated;
-      else {
-        this.#record = null;
-        this.#token = null;
-        this.#tokenChanged = true;
-      }
-    } else if (setCount > 0) {
+      if (updated) {
+        this.#record = updated;
+        wrote = true;
+      } else this.#endedMeanwhile();
+    } else if (setCount > 0 && !this.#endedElsewhere) {
       // First write of an anonymous visitor: only now does a stored session exist.
       const issued = await this.#manager.create({
         userId: null,
@@ -344,11 +337,20 @@ export class RequestSession<Data extends SessionData = SessionData> {
         : this.#preCsrfIssued
           ? this.#preCsrf
           : null;
+    } else if (!this.usesCookies || this.#endedElsewhere) {
+      // An API client's token travels in a header: there is no cookie to refresh.
+      // Or another request ended or rotated this session: the browser may already hold the
+      // session that replaced it (a login in another tab), so neither cookie is touched.
     } else if (this.#record && this.#token) {
       // Slide the cookie's Max-Age when this request slid the session's idle expiry.
-      if (this.#record.lastSeenAt >= this.#loadedAt) outcome.sessionToken = this.#token;
-      if (this.#csrfCookie !== this.#record.csrf || outcome.sessionToken)
+      const slid = this.#record.lastSeenAt >= this.#loadedAt;
+      const csrfStale = this.#csrfCookie !== this.#record.csrf;
+      // Only for a session still live now: re-setting a token rotated by a login that finished
+      // while this request ran would log the browser out of the new session.
+      if ((slid || csrfStale) && (wrote || (await this.#manager.isLive(this.#record.id)))) {
+        if (slid) outcome.sessionToken = this.#token;
         outcome.csrfToken = this.#record.csrf;
+      }
     } else if (this.#preCsrfIssued) {
       outcome.csrfToken = this.#preCsrf;
     }
@@ -358,6 +360,17 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** Whether the token came from a cookie or no token came at all (a browser): cookies are set. */
   get usesCookies(): boolean {
     return this.#source !== 'bearer';
+  }
+
+  /**
+   * The session was ended by another request (a logout, a login that rotated it) while this one
+   * ran: it is not revived, its pending changes are dropped, and this response leaves the cookies
+   * alone. A session this request itself issued and then lost is cleared as before.
+   */
+  #endedMeanwhile(): void {
+    this.#record = null;
+    this.#token = null;
+    if (!this.#tokenChanged) this.#endedElsewhere = true;
   }
 
   #adopt(issued: IssuedSession<Data>): void {
@@ -370,24 +383,18 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   #takePendingSets(): Data {
-    const data = Object.fromEntries(this.#set ?? []) as Data;
+    const data = (this.#pending?.setsAsData() ?? {}) as Data;
     this.#dropPending();
     return data;
   }
 
-  #pendingSets(): Map<string, JsonValue> {
-    this.#set ??= new Map();
-    return this.#set;
-  }
-
-  #pendingUnsets(): Set<string> {
-    this.#unset ??= new Set();
-    return this.#unset;
+  #changes(): PendingChanges {
+    this.#pending ??= new PendingChanges();
+    return this.#pending;
   }
 
   #dropPending(): void {
-    this.#set = null;
-    this.#unset = null;
+    this.#pending = null;
   }
 
   #assertOpen(): void {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { rawStatus } from '../http/adapter-suite.js';
 import { freePort, waitForPort } from '../support/services.js';
 
 let child: ChildProcess;
@@ -73,4 +74,14 @@ describe('examples/admin-express.ts', () => {
     });
     assert.equal(after.status, 303, 'bob is logged out');
   }, 30_000);
+
+  it('answers 400, not a 500 stack-trace page, to a Host header that is not a host', async () => {
+    for (const host of ['a b', '[::1']) {
+      const status = await rawStatus(
+        origin,
+        Buffer.from(`GET /admin HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+      );
+      assert.equal(status, 400, host);
+    }
+  });
 });

@@ -73,6 +73,7 @@ describe('defaults are declared once', () => {
       assert.equal(documented[key], JSON.stringify(value), key);
     const express = documentedDefaults(source('adapters/express.ts'), 'ExpressSessionOptions');
     assert.equal(express.formLimit, JSON.stringify(formLimit));
+    assert.equal(documented.formLimit, JSON.stringify(formLimit), 'every adapter reads formLimit');
   });
 
   it("the connection configs' @default tags match CONNECTION_DEFAULTS", () => {

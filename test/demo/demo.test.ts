@@ -172,6 +172,29 @@ describe('demo app (npm start)', () => {
     assert.equal((await go(replay, 'GET', '/')).status, 303, 'the old cookie no longer works');
   });
 
+  it("alice logging in on bob's browser (bob never logged out) does not see bob's notes", async () => {
+    const jar = new Jar();
+    const page = await go(jar, 'GET', '/login');
+    await go(jar, 'POST', '/login', {
+      _csrf: hiddenCsrf(page.html),
+      username: 'bob',
+      password: 'builder',
+    });
+    const home = await go(jar, 'GET', '/');
+    await go(jar, 'POST', '/notes', { _csrf: hiddenCsrf(home.html), note: 'bob-private-note' });
+    assert.match((await go(jar, 'GET', '/')).html, /bob-private-note/);
+    // The login form posted again from the same browser, now as alice.
+    const relogin = await go(jar, 'POST', '/login', {
+      _csrf: jar.csrf(),
+      username: 'alice',
+      password: 'wonderland',
+    });
+    assert.equal(relogin.status, 303);
+    const alice = await go(jar, 'GET', '/');
+    assert.match(alice.html, /Alice/);
+    assert.doesNotMatch(alice.html, /bob-private-note/);
+  });
+
   it('"log out everywhere else" ends the other sessions only', async () => {
     const a = new Jar();
     const b = new Jar();

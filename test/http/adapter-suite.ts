@@ -6,134 +6,40 @@
  *   GET  /whoami           → { id, userId, data, csrf }
  *   GET  /flash            → { flashes }            (reads and consumes)
  *   POST /flash?msg=m      → sets flash "info"
- *   POST /login?user=u     → session.regenerate({ userId: u }); { token: issuedToken }
+ *   POST /login?user=u[&keep=k] → session.regenerate({ userId: u, keepData: keepOption(k) });
+ *                            { token: issuedToken }
  *   POST /set?key=k&value=v → session.set(k, v)
  *   POST /form             → urlencoded body, session.set('form', body.note)
  *   POST /skip             → no CSRF needed (skipCsrf: ['/skip']), session.set('skipped', true)
  *   POST /slow?ms=n        → session.set('slow', true), waits n ms, then answers
+ *   GET  /wait?ms=n        → waits n ms, then answers { ok: true } (reads only)
  *   POST /logout           → session.destroy()
  *   POST /limited          → throws new RateLimitedError(1500)
  *   GET  /plain            → { ok: true } without touching the session
+ *   POST /big?bytes=n      → session.set('big', 'x' repeated n times)
+ *   POST /deep?depth=n     → session.set('deep', a value nested n arrays deep)
+ *   POST /signin?user=u&password=p → session.login(u, () => verifyPassword(u, p)); the result as
+ *                            JSON, with status 200, 401 (invalid) or 429 (rate_limited)
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
 import type { SessionManager } from '../../src/core/manager-api.js';
+import type { SessionManagerOptions } from '../../src/core/manager-options.js';
 import type { SessionStore } from '../../src/core/types.js';
 import type { SessionHttpOptions } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { freePort } from '../support/services.js';
+import { testHardening } from './adapter-hardening.js';
+import { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
 
-export interface RunningApp {
-  url: string;
-  close(): Promise<void>;
-}
+export { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
 
 export type AppFactory = (
   manager: SessionManager,
   options: SessionHttpOptions,
 ) => Promise<RunningApp>;
-
-/** A tiny cookie jar: what a browser would send back. */
-export class Jar {
-  cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(res: Response): string[] {
-    const set = res.headers.getSetCookie();
-    for (const line of set) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return set;
-  }
-  csrf(): string {
-    for (const [k, v] of this.cookies) if (k.endsWith('.csrf')) return v;
-    return '';
-  }
-  session(): string | undefined {
-    for (const [k, v] of this.cookies) if (!k.endsWith('.csrf')) return v;
-    return undefined;
-  }
-}
-
-export async function call(
-  app: RunningApp,
-  jar: Jar | null,
-  method: string,
-  path: string,
-  init: { headers?: Record<string, string>; body?: string; csrf?: boolean } = {},
-): Promise<{ res: Response; body: unknown; setCookie: string[] }> {
-  const headers: Record<string, string> = { accept: 'application/json', ...(init.headers ?? {}) };
-  if (jar?.cookies.size) headers.cookie = jar.header();
-  if (jar && init.csrf !== false && method !== 'GET') headers['x-csrf-token'] ??= jar.csrf();
-  const res = await fetch(app.url + path, { method, headers, body: init.body, redirect: 'manual' });
-  const setCookie = jar ? jar.take(res) : res.headers.getSetCookie();
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { res, body, setCookie };
-}
-
-/** Sends raw bytes (headers Node's clients would refuse) and returns the status code. */
-export function rawStatus(url: string, head: Buffer): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    let data = '';
-    socket.on('data', (c) => {
-      data += c.toString('latin1');
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
-      if (m) {
-        resolve(Number(m[1]));
-        socket.destroy();
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`no status line: ${data.slice(0, 200)}`)));
-    socket.write(head);
-  });
-}
-
-/** A request with a chosen Host header (fetch does not allow setting it). */
-export function hostRequest(
-  url: string,
-  host: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; setCookie: string[] }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: hostname,
-        port,
-        method,
-        path,
-        headers: { host, accept: 'application/json', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [] }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 type Who = {
   id: string | null;
@@ -152,8 +58,9 @@ export function testAdapter(name: string, factory: AppFactory): void {
   async function start(
     options: SessionHttpOptions = {},
     store: SessionStore = createMemoryStore(),
+    managerOptions: SessionManagerOptions = {},
   ) {
-    const manager = createSessionManager({ store, cleanupInterval: false });
+    const manager = createSessionManager({ store, cleanupInterval: false, ...managerOptions });
     managers.push(manager);
     const app = await factory(manager, { skipCsrf: ['/skip'], ...options });
     apps.push(app);
@@ -476,4 +383,6 @@ export function testAdapter(name: string, factory: AppFactory): void {
       await store.close();
     });
   });
+
+  testHardening(name, { start, login });
 }

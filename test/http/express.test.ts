@@ -2,6 +2,7 @@ import express from 'express';
 import { describe } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Express adapter', () => {
@@ -26,7 +27,10 @@ describe('Express adapter', () => {
     });
     app.post('/login', async (req, res) => {
       const s = sessionOf(req);
-      await s.regenerate({ userId: String(req.query.user) });
+      await s.regenerate({
+        userId: String(req.query.user),
+        keepData: keepOption(req.query.keep as string | undefined),
+      });
       res.json({ token: s.issuedToken });
     });
     app.post('/set', (req, res) => {
@@ -46,9 +50,26 @@ describe('Express adapter', () => {
       await new Promise((r) => setTimeout(r, Number(req.query.ms)));
       res.json({ ok: true });
     });
+    app.get('/wait', async (req, res) => {
+      await new Promise((r) => setTimeout(r, Number(req.query.ms)));
+      res.json({ ok: true });
+    });
     app.post('/logout', async (req, res) => {
       await sessionOf(req).destroy();
       res.json({ ok: true });
+    });
+    app.post('/big', (req, res) => {
+      sessionOf(req).set('big', 'x'.repeat(Number(req.query.bytes)));
+      res.json({ ok: true });
+    });
+    app.post('/deep', (req, res) => {
+      sessionOf(req).set('deep', nested(Number(req.query.depth)));
+      res.json({ ok: true });
+    });
+    app.post('/signin', async (req, res) => {
+      const [user, password] = [String(req.query.user), String(req.query.password)];
+      const result = await sessionOf(req).login(user, () => verifyPassword(user, password));
+      res.status(signinStatus(result)).json(result);
     });
     app.post('/limited', () => {
       throw new RateLimitedError(1500);

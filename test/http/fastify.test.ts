@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
@@ -22,7 +23,8 @@ describe('Fastify adapter', () => {
         return { ok: true };
       });
       scope.post('/login', async (req) => {
-        await req.session.regenerate({ userId: String((req.query as { user: string }).user) });
+        const q = req.query as { user: string; keep?: string };
+        await req.session.regenerate({ userId: String(q.user), keepData: keepOption(q.keep) });
         return { token: req.session.issuedToken };
       });
       scope.post('/set', async (req) => {
@@ -43,9 +45,26 @@ describe('Fastify adapter', () => {
         await new Promise((r) => setTimeout(r, Number((req.query as { ms: string }).ms)));
         return { ok: true };
       });
+      scope.get('/wait', async (req) => {
+        await new Promise((r) => setTimeout(r, Number((req.query as { ms: string }).ms)));
+        return { ok: true };
+      });
       scope.post('/logout', async (req) => {
         await req.session.destroy();
         return { ok: true };
+      });
+      scope.post('/big', async (req) => {
+        req.session.set('big', 'x'.repeat(Number((req.query as { bytes: string }).bytes)));
+        return { ok: true };
+      });
+      scope.post('/deep', async (req) => {
+        req.session.set('deep', nested(Number((req.query as { depth: string }).depth)));
+        return { ok: true };
+      });
+      scope.post('/signin', async (req, reply) => {
+        const { user, password } = req.query as { user: string; password: string };
+        const result = await req.session.login(user, () => verifyPassword(user, password));
+        return reply.code(signinStatus(result)).send(result);
       });
       scope.post('/limited', async () => {
         throw new RateLimitedError(1500);

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { RateLimitedError } from '../../src/core/errors.js';
+import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
@@ -21,7 +22,10 @@ describe('Hono adapter (@hono/node-server)', () => {
     });
     app.post('/login', async (c) => {
       const s = c.get('session');
-      await s.regenerate({ userId: c.req.query('user') ?? null });
+      await s.regenerate({
+        userId: c.req.query('user') ?? null,
+        keepData: keepOption(c.req.query('keep')),
+      });
       return c.json({ token: s.issuedToken });
     });
     app.post('/set', (c) => {
@@ -42,9 +46,26 @@ describe('Hono adapter (@hono/node-server)', () => {
       await new Promise((r) => setTimeout(r, Number(c.req.query('ms'))));
       return c.json({ ok: true });
     });
+    app.get('/wait', async (c) => {
+      await new Promise((r) => setTimeout(r, Number(c.req.query('ms'))));
+      return c.json({ ok: true });
+    });
     app.post('/logout', async (c) => {
       await c.get('session').destroy();
       return c.json({ ok: true });
+    });
+    app.post('/big', (c) => {
+      c.get('session').set('big', 'x'.repeat(Number(c.req.query('bytes'))));
+      return c.json({ ok: true });
+    });
+    app.post('/deep', (c) => {
+      c.get('session').set('deep', nested(Number(c.req.query('depth'))));
+      return c.json({ ok: true });
+    });
+    app.post('/signin', async (c) => {
+      const [user, password] = [c.req.query('user')!, c.req.query('password')!];
+      const result = await c.get('session').login(user, () => verifyPassword(user, password));
+      return c.json(result, signinStatus(result) as 200);
     });
     app.post('/limited', () => {
       throw new RateLimitedError(1500);

@@ -45,6 +45,9 @@ describe('store options: one rule per kind', () => {
       createRedisStore({ port: 1, commandTimeout: 0, connectTimeout: 100 }),
     );
     rejects('memcached.retryDelay', () => createMemcachedStore({ ...nowhere, retryDelay: 0 }));
+    rejects('redis.retryDelay', () =>
+      createRedisStore({ port: 1, retryDelay: 0, connectTimeout: 100 }),
+    );
     rejects('memcached.cleanupBucket', () =>
       createMemcachedStore({ ...nowhere, cleanupBucket: 0 }),
     );

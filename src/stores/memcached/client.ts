@@ -14,74 +14,26 @@
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { StoreError, StoreUnavailableError } from '../../core/errors.js';
+import { OutageGate } from '../outage-gate.js';
+import {
+  CRLF,
+  type Item,
+  MEMCACHED_STORE_NAME,
+  type Parsed,
+  parseLine,
+  parseValues,
+  type StoreReply,
+} from './protocol.js';
 
-export const MEMCACHED_STORE_NAME = 'memcached';
+export type { Item, StoreReply } from './protocol.js';
 
-/** A value read with `gets`: its bytes and its CAS token. */
-export interface Item {
-  value: Buffer;
-  cas: string;
-}
-
-/** The outcome of a storage command. */
-export type StoreReply = 'STORED' | 'NOT_STORED' | 'EXISTS' | 'NOT_FOUND';
-
-type Parsed<T> = { done: true; value: T; used: number } | { done: false };
+export { MEMCACHED_STORE_NAME } from './protocol.js';
 
 interface Pending {
   parse(buf: Buffer): Parsed<unknown>;
   resolve(value: unknown): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
-}
-
-const CRLF = Buffer.from('\r\n');
-
-/** Reads one line (without CRLF) at `from`, or `null` when it has not fully arrived. */
-function line(buf: Buffer, from: number): { text: string; next: number } | null {
-  const end = buf.indexOf(CRLF, from);
-  if (end < 0) return null;
-  return { text: buf.toString('latin1', from, end), next: end + 2 };
-}
-
-/** A protocol error line (ERROR, CLIENT_ERROR …, SERVER_ERROR …): the server answered, with an error. */
-function errorLine(text: string): StoreError | null {
-  if (text === 'ERROR' || text.startsWith('CLIENT_ERROR') || text.startsWith('SERVER_ERROR'))
-    return new StoreError(MEMCACHED_STORE_NAME, `server replied ${text}`);
-  return null;
-}
-
-/** Parses `VALUE key flags bytes [cas]` blocks up to `END`. */
-function parseValues(buf: Buffer): Parsed<Map<string, Item> | StoreError> {
-  const items = new Map<string, Item>();
-  let at = 0;
-  for (;;) {
-    const l = line(buf, at);
-    if (!l) return { done: false };
-    if (l.text === 'END') return { done: true, value: items, used: l.next };
-    const err = errorLine(l.text);
-    if (err) return { done: true, value: err, used: l.next };
-    const parts = l.text.split(' ');
-    if (parts[0] !== 'VALUE' || parts.length < 4)
-      return {
-        done: true,
-        value: new StoreError(MEMCACHED_STORE_NAME, `unexpected reply ${l.text}`),
-        used: l.next,
-      };
-    const bytes = Number(parts[3]);
-    if (buf.length < l.next + bytes + 2) return { done: false };
-    items.set(parts[1]!, {
-      value: Buffer.from(buf.subarray(l.next, l.next + bytes)),
-      cas: parts[4] ?? '',
-    });
-    at = l.next + bytes + 2;
-  }
-}
-
-function parseLine(buf: Buffer): Parsed<string | StoreError> {
-  const l = line(buf, 0);
-  if (!l) return { done: false };
-  return { done: true, value: errorLine(l.text) ?? l.text, used: l.next };
 }
 
 /** One TCP connection with a FIFO of pipelined requests. */
@@ -182,12 +134,11 @@ class Connection {
   }
 }
 
-/** One memcached server: `poolSize` connections used in turn. */
+/** One memcached server: `poolSize` connections used in turn, behind one outage gate. */
 class Server {
   private turn = 0;
-  /** Until when calls fail at once instead of reconnecting (after a connection failure). */
-  downUntil = 0;
-  lastError: unknown = null;
+  /** After a connection failure calls fail at once; one probes per retry delay. */
+  readonly gate: OutageGate;
   readonly connections: Connection[];
 
   constructor(
@@ -195,8 +146,19 @@ class Server {
     readonly port: number,
     poolSize: number,
     timeout: number,
+    retryDelay: number,
   ) {
     this.connections = Array.from({ length: poolSize }, () => new Connection(host, port, timeout));
+    this.gate = new OutageGate(
+      retryDelay,
+      (cause) =>
+        new StoreUnavailableError(
+          MEMCACHED_STORE_NAME,
+          this.address,
+          'server marked down after a connection failure; one call probes it again shortly',
+          { cause },
+        ),
+    );
   }
 
   get address(): string {
@@ -214,7 +176,7 @@ export interface ClientOptions {
   poolSize: number;
   /** Connection and reply deadline, ms. */
   timeout: number;
-  /** After a connection failure, calls to that server fail at once for this long, ms. */
+  /** After a connection failure, calls to that server fail at once for this long (then one probes), ms. */
   retryDelay: number;
 }
 
@@ -226,9 +188,9 @@ export class MemcachedClient {
   private readonly ring: { point: number; server: Server }[] = [];
   private closed = false;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(options: ClientOptions) {
     this.servers = options.servers.map(
-      (s) => new Server(s.host, s.port, options.poolSize, options.timeout),
+      (s) => new Server(s.host, s.port, options.poolSize, options.timeout, options.retryDelay),
     );
     for (const server of this.servers) {
       for (let i = 0; i < POINTS_PER_SERVER / 4; i++) {
@@ -265,30 +227,21 @@ export class MemcachedClient {
   ): Promise<T> {
     if (this.closed)
       throw new StoreUnavailableError(MEMCACHED_STORE_NAME, server.address, 'store is closed');
-    if (Date.now() < server.downUntil)
-      throw new StoreUnavailableError(
-        MEMCACHED_STORE_NAME,
-        server.address,
-        'server marked down after a connection failure',
-        { cause: server.lastError },
-      );
-    try {
-      const reply = await server.next().send<T>(request, parse);
-      server.lastError = null;
-      return reply;
-    } catch (err) {
-      // The server answered with an error: it is up, the request was refused.
-      if (err instanceof StoreError) throw err;
-      server.lastError = err;
-      server.downUntil = Date.now() + this.options.retryDelay;
-      if (err instanceof StoreUnavailableError) throw err;
-      throw new StoreUnavailableError(
-        MEMCACHED_STORE_NAME,
-        server.address,
-        err instanceof Error ? err.message : String(err),
-        { cause: err },
-      );
-    }
+    // A StoreError means the server answered (it is up; the request was refused); anything else
+    // is a connection failure (refused, dropped, or a reply too late, which drops the connection).
+    return server.gate.run(async () => {
+      try {
+        return await server.next().send<T>(request, parse);
+      } catch (err) {
+        if (err instanceof StoreError || err instanceof StoreUnavailableError) throw err;
+        throw new StoreUnavailableError(
+          MEMCACHED_STORE_NAME,
+          server.address,
+          err instanceof Error ? err.message : String(err),
+          { cause: err },
+        );
+      }
+    });
   }
 
   /** `gets` of one key: its value and CAS token, or `null`. */

@@ -12,7 +12,8 @@ export const MEMCACHED_DEFAULTS = {
   ttlGrace: 3_600_000,
   /** 1 minute. */
   cleanupBucket: 60_000,
-  retryDelay: 1000,
+  /** Half a second, as the Redis store's. */
+  retryDelay: 500,
   maxCasAttempts: 1000,
 } as const;
 
@@ -28,7 +29,11 @@ export interface MemcachedStoreOptions extends MemcachedConfig {
   ttlGrace?: number | string;
   /** Width of one expiry bucket; cleanup reads `ttlGrace / cleanupBucket` bucket items. @default MEMCACHED_DEFAULTS.cleanupBucket */
   cleanupBucket?: number | string;
-  /** After a connection failure, calls to that server fail at once for this long. @default MEMCACHED_DEFAULTS.retryDelay */
+  /**
+   * After a connection failure, calls to that server fail at once with `StoreUnavailableError`
+   * for this long; then one call at a time probes it while the others keep failing at once.
+   * @default MEMCACHED_DEFAULTS.retryDelay
+   */
   retryDelay?: number | string;
   /** Compare-and-swap attempts before an operation gives up with `StoreError`. @default MEMCACHED_DEFAULTS.maxCasAttempts */
   maxCasAttempts?: number;

@@ -15,7 +15,7 @@ export const MEMCACHED_RATE_LIMIT_DEFAULTS = {
 export interface MemcachedRateLimitStoreOptions extends MemcachedConfig {
   /** Namespace of every key. @default MEMCACHED_RATE_LIMIT_DEFAULTS.prefix */
   prefix?: string;
-  /** After a connection failure, calls to that server fail at once for this long. @default MEMCACHED_DEFAULTS.retryDelay */
+  /** After a connection failure, calls to that server fail at once for this long (then one probes). @default MEMCACHED_DEFAULTS.retryDelay */
   retryDelay?: number | string;
 }
 

@@ -9,6 +9,7 @@
 import { StoreError, StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { withDeadline } from '../deadline.js';
+import { OutageGate } from '../outage-gate.js';
 import type { LuaScript } from './scripts.js';
 
 export const REDIS_STORE_NAME = 'redis';
@@ -99,13 +100,20 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /**
- * Runs a client command under the deadline, after the first connection is ready. A call that
- * expired while waiting for the connection never runs: the caller was already told it failed, and
- * it must not happen once the server is back.
+ * Runs a client command under the deadline, after the first connection is ready, behind the
+ * outage gate. A call that expired while waiting for the connection never runs: the caller was
+ * already told it failed, and it must not happen once the server is back. A connection failure
+ * closes the gate (calls then fail at once, one probes per retry delay); a reply that is merely
+ * late on a connection the client still reports as up is a slow server, not a down one, and
+ * leaves the gate open.
  */
-function callerFor(address: string, timeoutMs: number, ready: (() => Promise<void>) | undefined) {
+function callerFor(address: string, timeoutMs: number, options: ClientOptions) {
+  const { ready, gate, connected } = options;
   const late = (detail: string) => new StoreUnavailableError(REDIS_STORE_NAME, address, detail);
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
+  const deadlineErrors = new WeakSet<object>();
+  const isOutage = (err: unknown) =>
+    err instanceof StoreUnavailableError && !(deadlineErrors.has(err) && connected?.() === true);
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await withDeadline(
         timeoutMs,
@@ -114,12 +122,31 @@ function callerFor(address: string, timeoutMs: number, ready: (() => Promise<voi
           if (expired()) throw late('gave up waiting for the connection');
           return fn();
         },
-        () => late(`no reply within ${timeoutMs} ms`),
+        () => {
+          const err = late(`no reply within ${timeoutMs} ms`);
+          deadlineErrors.add(err);
+          return err;
+        },
       );
     } catch (err) {
       throw translateError(address, err);
     }
   };
+  return <T>(fn: () => Promise<T>): Promise<T> => gate.run(() => call(fn), isOutage);
+}
+
+/** The gate of a client at `address`: its refusals name the store and the address. */
+export function outageGate(address: string, retryDelay: number): OutageGate {
+  return new OutageGate(
+    retryDelay,
+    (cause) =>
+      new StoreUnavailableError(
+        REDIS_STORE_NAME,
+        address,
+        'marked down after a connection failure; one call probes it again shortly',
+        { cause },
+      ),
+  );
 }
 
 export function translateError(address: string, err: unknown): Error {
@@ -144,14 +171,22 @@ export interface ClientOptions {
   owned: boolean;
   /** Waits for the first connection of a client the store created. */
   ready?: () => Promise<void>;
+  /** Fails calls at once while the server is known to be down. */
+  gate: OutageGate;
+  /** Whether the client reports its connection up (`undefined`: it cannot tell). */
+  connected?: () => boolean | undefined;
 }
 
 export function wrapIoRedis(
   client: IoRedisLike,
   address: string,
-  { timeoutMs, owned, ready }: ClientOptions,
+  options: ClientOptions,
 ): ScriptClient {
-  const call = callerFor(address, timeoutMs, ready);
+  const { timeoutMs, owned } = options;
+  const call = callerFor(address, timeoutMs, {
+    connected: () => (client.status === undefined ? undefined : client.status === 'ready'),
+    ...options,
+  });
   return {
     address,
     run: (script, keys, args) =>
@@ -180,8 +215,9 @@ export function wrapIoRedis(
 export function wrapNodeRedis(
   client: NodeRedisLike,
   address: string,
-  { timeoutMs, owned, ready }: ClientOptions,
+  options: ClientOptions,
 ): ScriptClient {
+  const { timeoutMs, owned } = options;
   const cluster = client.masters !== undefined;
   const sentinel = typeof client.getMasterNode === 'function';
   // The three node-redis client kinds route a raw command differently.
@@ -191,7 +227,7 @@ export function wrapNodeRedis(
       : sentinel
         ? client.sendCommand(false, args)
         : client.sendCommand(args);
-  const call = callerFor(address, timeoutMs, ready);
+  const call = callerFor(address, timeoutMs, { connected: () => client.isReady, ...options });
   return {
     address,
     run: (script, keys, args) =>
@@ -241,11 +277,16 @@ function addressOf(client: unknown): string {
 }
 
 /** Wraps a client the caller already holds (node-redis or ioredis, standalone, Cluster or Sentinel). */
-export function wrapClient(client: unknown, timeoutMs: number, logger: Logger): ScriptClient {
+export function wrapClient(
+  client: unknown,
+  timeoutMs: number,
+  retryDelay: number,
+  logger: Logger,
+): ScriptClient {
   const address = addressOf(client);
-  if (isIoRedis(client)) return wrapIoRedis(client, address, { timeoutMs, logger, owned: false });
-  if (isNodeRedis(client))
-    return wrapNodeRedis(client, address, { timeoutMs, logger, owned: false });
+  const options = { timeoutMs, logger, owned: false, gate: outageGate(address, retryDelay) };
+  if (isIoRedis(client)) return wrapIoRedis(client, address, options);
+  if (isNodeRedis(client)) return wrapNodeRedis(client, address, options);
   throw new StoreError(
     REDIS_STORE_NAME,
     'the client option is neither a node-redis nor an ioredis client',

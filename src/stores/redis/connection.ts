@@ -19,21 +19,26 @@ export function connect(
   options: RedisStoreOptions,
   logger: Logger,
 ): { conn: Connection; timeout: number } {
+  const retryDelay = durationOption(
+    'redis.retryDelay',
+    options.retryDelay ?? REDIS_DEFAULTS.retryDelay,
+  );
   if (options.client !== undefined) {
-    // The caller's client has its own connection settings; only the timeout is read from ours.
+    // The caller's client has its own connection settings; only the timeouts are read from ours.
     const { connectTimeout } = resolveRedisConfig({ connectTimeout: options.connectTimeout });
     const timeout = durationOption(
       'redis.commandTimeout',
       options.commandTimeout ?? connectTimeout,
     );
-    const client = wrapClient(options.client, timeout, logger);
+    const client = wrapClient(options.client, timeout, retryDelay, logger);
     return {
       timeout,
       conn: { next: async () => client, close: () => client.close() },
     };
   }
   const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
-  const { cleanupBatchSize: _b, logger: _l, ...redisConfig } = cfg;
+  const { retryDelay: _r, ...connectionFields } = cfg;
+  const { cleanupBatchSize: _b, logger: _l, ...redisConfig } = connectionFields;
   const config = resolveRedisConfig(redisConfig);
   const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
   const kind = oneOf('redis.clientLibrary', clientLibrary ?? REDIS_DEFAULTS.clientLibrary, [
@@ -41,7 +46,9 @@ export function connect(
     'node-redis',
   ]);
   const pool = Promise.all(
-    Array.from({ length: config.poolSize }, () => createOwnClient(kind, config, timeout, logger)),
+    Array.from({ length: config.poolSize }, () =>
+      createOwnClient(kind, config, timeout, retryDelay, logger),
+    ),
   );
   pool.catch(() => {}); // reported by each call that awaits it
   let turn = 0;

@@ -15,6 +15,8 @@ export const REDIS_DEFAULTS = {
   /** 24 hours. */
   ttlGrace: 86_400_000,
   cleanupBatchSize: 500,
+  /** Half a second: a 503 at once meanwhile, and one probe twice a second. */
+  retryDelay: 500,
 } as const;
 
 /**
@@ -46,6 +48,15 @@ export interface RedisStoreOptions extends RedisConfig {
   prefix?: string;
   /** Deadline for each operation, after which it fails with `StoreUnavailableError`. @default the `connectTimeout` */
   commandTimeout?: number | string;
+  /**
+   * After a connection failure, every call fails at once with `StoreUnavailableError` for this
+   * long (ms or a string like `"500ms"`) instead of waiting out `commandTimeout`; then one call at
+   * a time probes Redis while the others keep failing at once. A store-created client that
+   * reconnects opens the way at once. A reply that is only late, on a connection the client still
+   * reports as up, does not count as a connection failure.
+   * @default REDIS_DEFAULTS.retryDelay
+   */
+  retryDelay?: number | string;
   /**
    * How long Redis keeps a session's hash past its expiry before deleting it by itself (a TTL
    * computed from the caller's clock). Within it an expired session is reported as

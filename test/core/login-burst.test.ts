@@ -1,0 +1,155 @@
+/**
+ * The login rate limit bounds concurrent guesses: an attempt takes its unit of budget in the
+ * rate-limit store (one atomic increment) before the password is checked, so a burst of parallel
+ * attempts with a slow, async `verify` runs it at most `maxAttempts` times per username and
+ * `maxAttemptsPerIp` times per address in a window, and the right password sent past the budget is
+ * refused. Checked on every rate-limit store: memory, Redis, Memcached, and the fallback's.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { LoginResult } from '../../src/core/manager-api.js';
+import type { RateLimitStore } from '../../src/core/types.js';
+import { createSessionManager } from '../../src/index.js';
+import { createFallbackRateLimitStore } from '../../src/stores/fallback.js';
+import { createMemcachedRateLimitStore } from '../../src/stores/memcached/index.js';
+import { createMemoryRateLimitStore } from '../../src/stores/memory.js';
+import { createRedisRateLimitStore } from '../../src/stores/redis/index.js';
+import { startMemcached } from '../support/memcached-server.js';
+import { type ChildServer, requireCommand, requireService } from '../support/services.js';
+
+const redisOk = await requireService('Redis', '127.0.0.1', 6379, 'apt-get install -y redis-server');
+const memcachedOk = await requireCommand('memcached', 'apt-get install -y memcached');
+let memcached: ChildServer | undefined;
+beforeAll(async () => {
+  if (memcachedOk) memcached = await startMemcached();
+});
+afterAll(async () => {
+  await memcached?.stop();
+});
+
+const prefix = () => `burst-${randomBytes(4).toString('hex')}:`;
+const stores: { name: string; needs: () => boolean; make: () => RateLimitStore }[] = [
+  { name: 'memory', needs: () => true, make: () => createMemoryRateLimitStore() },
+  {
+    name: 'redis',
+    needs: () => redisOk,
+    make: () => createRedisRateLimitStore({ port: 6379, prefix: prefix() }),
+  },
+  {
+    name: 'memcached',
+    needs: () => memcachedOk,
+    make: () =>
+      createMemcachedRateLimitStore({
+        servers: [`127.0.0.1:${memcached!.port}`],
+        prefix: prefix(),
+      }),
+  },
+  {
+    name: 'fallback (Redis → memory)',
+    needs: () => redisOk,
+    make: () =>
+      createFallbackRateLimitStore({
+        primary: createRedisRateLimitStore({ port: 6379, prefix: prefix() }),
+        secondary: createMemoryRateLimitStore(),
+      }),
+  },
+];
+
+const RIGHT = 'right-password';
+
+/** A password check that takes 20 ms, as a real hash does, and counts its runs. */
+function slowVerifier(user: string) {
+  const runs = { count: 0 };
+  const verify = (password: string) => async () => {
+    runs.count++;
+    await new Promise((r) => setTimeout(r, 20));
+    return password === RIGHT ? user : null;
+  };
+  return { runs, verify };
+}
+
+for (const { name, needs, make } of stores) {
+  describe(`login bursts: ${name}`, () => {
+    it('100 parallel attempts on one username run verify at most maxAttempts times; the right password past the budget is refused', async (ctx) => {
+      if (!needs()) return ctx.skip();
+      const store = make();
+      const manager = createSessionManager({
+        cleanupInterval: false,
+        rateLimit: { maxAttempts: 5, maxAttemptsPerIp: 1000, store },
+      });
+      const { runs, verify } = slowVerifier('alice');
+      const results: LoginResult[] = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          manager.attemptLogin(
+            { ip: `198.51.100.${i % 250}`, username: 'alice' },
+            verify(i === 56 ? RIGHT : `guess-${i}`),
+          ),
+        ),
+      );
+      assert.ok(runs.count <= 5, `verify ran ${runs.count} times`);
+      assert.equal(results.filter((r) => r.ok).length, 0, 'no guess logged in');
+      assert.deepEqual(results[56], {
+        ok: false,
+        reason: 'rate_limited',
+        retryAfterMs: (results[56] as { retryAfterMs: number }).retryAfterMs,
+      });
+      assert.ok((results[56] as { retryAfterMs: number }).retryAfterMs > 0);
+      assert.equal(results.filter((r) => !r.ok && r.reason === 'invalid').length, runs.count - 1);
+      // The budget stays spent for the window: the next attempt is refused without a check.
+      const after = await manager.attemptLogin({ username: 'ALICE ' }, verify(RIGHT));
+      assert.equal(after.ok, false);
+      assert.ok(runs.count <= 5);
+      await manager.close();
+      await store.close();
+    });
+
+    it('parallel attempts from one address on many usernames: at most maxAttemptsPerIp checks', async (ctx) => {
+      if (!needs()) return ctx.skip();
+      const store = make();
+      const manager = createSessionManager({
+        cleanupInterval: false,
+        rateLimit: { maxAttempts: 5, maxAttemptsPerIp: 8, store },
+      });
+      const { runs, verify } = slowVerifier('x');
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          manager.attemptLogin({ ip: '203.0.113.9', username: `user-${i}` }, verify(`g${i}`)),
+        ),
+      );
+      assert.ok(runs.count <= 8, `verify ran ${runs.count} times`);
+      assert.ok(results.filter((r) => !r.ok && r.reason === 'rate_limited').length >= 52);
+      await manager.close();
+      await store.close();
+    });
+
+    it('a success clears both counters, and refused attempts never reach verify', async (ctx) => {
+      if (!needs()) return ctx.skip();
+      const store = make();
+      const manager = createSessionManager({
+        cleanupInterval: false,
+        rateLimit: { maxAttempts: 3, store },
+      });
+      const { runs, verify } = slowVerifier('bob');
+      const attempt = { ip: '192.0.2.1', username: 'bob' };
+      assert.deepEqual(await manager.attemptLogin(attempt, verify('no')), {
+        ok: false,
+        reason: 'invalid',
+        remaining: 2,
+      });
+      assert.deepEqual(await manager.attemptLogin(attempt, verify(RIGHT)), {
+        ok: true,
+        userId: 'bob',
+      });
+      const verdict = await manager.checkLoginAttempt(attempt);
+      assert.equal(verdict.remaining, 3, 'cleared');
+      for (let i = 0; i < 3; i++) await manager.attemptLogin(attempt, verify('no'));
+      const before = runs.count;
+      const refused = await manager.attemptLogin(attempt, verify(RIGHT));
+      assert.equal(refused.ok, false);
+      assert.equal(runs.count, before, 'refused before verify');
+      await manager.close();
+      await store.close();
+    });
+  });
+}
