@@ -14,7 +14,7 @@ import { createLoginLimiter, unlimitedLogins } from './login-limiter.js';
 import type { ManagerCounters, Session, SessionManager, SessionSummary } from './manager-api.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './manager-options.js';
 import { newRecord } from './new-record.js';
-import { applyDataPatch, expiresAt } from './record.js';
+import { expiresAt } from './record.js';
 import { guardRateLimitStore, guardStore } from './store-calls.js';
 import { constantTimeEqual, generateToken, isWellFormedToken, sessionIdFor } from './tokens.js';
 import type {
