@@ -49,6 +49,11 @@ export class ConfigError extends TesseraError {
 export class StoreUnavailableError extends TesseraError {
   readonly store: string;
   readonly address: string | undefined;
+  /**
+   * 503, for error handlers that read `status` (Express's own, and so express-session apps on
+   * `TesseraStore`): a store outage is a "try again", not a 500.
+   */
+  readonly status = 503;
   constructor(
     store: string,
     address: string | undefined,

@@ -79,7 +79,8 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData> {
   absoluteTimeout?: Duration | false;
   /**
    * The last-activity time is written at most once per this interval, so most validations are
-   * read-only. Must be shorter than `idleTimeout`.
+   * read-only. Must be shorter than `idleTimeout`; left unset with an `idleTimeout` of 60 s or less,
+   * it is half the idle timeout.
    * @default "60s"
    */
   touchAfter?: Duration;
@@ -207,6 +208,10 @@ export type RateLimitConfig = Exclude<ManagerConfig['rateLimit'], false>;
 /** Checks the options and fills in the defaults; a bad value throws `ConfigError` naming it. */
 export function resolveManagerOptions(options: SessionManagerOptions<SessionData>): ManagerConfig {
   const config = parseConfig(managerSchema, options);
+  // The default only: a short idle timeout given alone should work, not trip over a default the
+  // app never set. A touchAfter the app did set is checked as given.
+  if (options.touchAfter === undefined && config.touchAfter >= config.idleTimeout)
+    config.touchAfter = Math.floor(config.idleTimeout / 2);
   if (config.touchAfter >= config.idleTimeout) {
     throw new ConfigError(
       'touchAfter',

@@ -129,6 +129,19 @@ describe('create and validate', () => {
 });
 
 describe('timeouts', () => {
+  it('an idle timeout of a minute or less works on its own: the default touchAfter halves', async () => {
+    for (const idleTimeout of ['30s', '1m']) {
+      const manager = createSessionManager({ idleTimeout, cleanupInterval: false });
+      assert.equal(manager.settings.touchAfter, manager.settings.idleTimeout / 2, idleTimeout);
+      await manager.close();
+    }
+    // A touchAfter the app sets itself is still checked as given.
+    assert.throws(
+      () => createSessionManager({ idleTimeout: '1m', touchAfter: '1m' }),
+      (err: Error) => err.name === 'ConfigError' && /touchAfter/.test(err.message),
+    );
+  });
+
   it('ends a session idle for exactly idleTimeout, not a millisecond before', async () => {
     const { manager, tick } = setup({ idleTimeout: '30m', touchAfter: '1m' });
     const { token } = await manager.create({ userId: 'u' });
