@@ -119,7 +119,7 @@ function isPrintableAscii(value: string): boolean {
 
 export interface CookieSettings {
   names: CookieNames;
-  /** Max-Age in seconds: the idle timeout. */
+  /** Max-Age in seconds: the idle timeout and a grace (see DEAD_TOKEN_GRACE_SECONDS). */
   maxAgeSeconds: number;
   sameSite: 'lax' | 'strict';
 }

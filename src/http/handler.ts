@@ -16,7 +16,11 @@ import {
   readCookies,
   sessionCookie,
 } from './cookies.js';
-import { resolveHttpOptions, type SessionHttpOptions } from './http-options.js';
+import {
+  DEAD_TOKEN_GRACE_SECONDS,
+  resolveHttpOptions,
+  type SessionHttpOptions,
+} from './http-options.js';
 import {
   answerFor,
   type ErrorAnswer,
@@ -80,7 +84,13 @@ export function createSessionHttp<Data extends SessionData>(
   manager: SessionManager<Data>,
   options: SessionHttpOptions = {},
 ): SessionHttp<Data> {
-  const settings = resolveHttpOptions(options, Math.floor(manager.settings.idleTimeout / 1000));
+  // The cookies outlive the session's idle timeout by a day: a dead token is worthless, and a
+  // browser that still sends it lets the app say why the session ended ("signed out after 30
+  // minutes of inactivity") instead of showing a bare login page.
+  const settings = resolveHttpOptions(
+    options,
+    Math.floor(manager.settings.idleTimeout / 1000) + DEAD_TOKEN_GRACE_SECONDS,
+  );
   const { trustProxy, bearer, tokenHeader, csrfField, csrfHeader, skipCsrf } = settings;
   const { refusalPage } = settings;
   /** The app's refusal page bound to one request, or none. */

@@ -90,6 +90,13 @@ export interface SessionHttpOptions {
   formLimit?: number;
 }
 
+/**
+ * How much longer than the idle timeout the session and CSRF cookies live (`Max-Age`), in seconds:
+ * long enough that a browser coming back after its session idled out still presents the dead
+ * token, so `session.miss` can say why it ended.
+ */
+export const DEAD_TOKEN_GRACE_SECONDS = 86_400;
+
 /** The options after checking, with what every request needs built once. */
 export interface HttpSettings {
   mode: 'production' | 'development';
@@ -125,7 +132,7 @@ function skipPredicate(skip: unknown): HttpSettings['skipCsrf'] {
 
 /**
  * Checks the options and builds the settings; `maxAgeSeconds` is the cookies' Max-Age (the
- * manager's idle timeout). A bad value throws `ConfigError` naming the option.
+ * manager's idle timeout plus `DEAD_TOKEN_GRACE_SECONDS`). A bad value throws `ConfigError` naming the option.
  */
 export function resolveHttpOptions(
   options: SessionHttpOptions,

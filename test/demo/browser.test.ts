@@ -235,3 +235,47 @@ describe.skipIf(!haveChromium())('demo app in chromium', () => {
     }, 60_000);
   }
 });
+
+describe.skipIf(!haveChromium())('demo app in chromium, on the real clock', () => {
+  it('a browser back after its session idled out is told so: the cookie outlives the session', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-demo-idle-'));
+    const store = createSqlStore({
+      url: `sqlite:${join(folder, 'demo.db')}`,
+      table: `d_${randomBytes(5).toString('hex')}`,
+    });
+    const manager = createSessionManager<DemoData>({
+      store,
+      cleanupInterval: false,
+      idleTimeout: '2s',
+    });
+    const app = createDemoApp({ manager, mode: 'development' });
+    const server = await new Promise<Server>((done) => {
+      const s = app.listen(0, '127.0.0.1', () => done(s));
+    });
+    const address = server.address();
+    const origin = `http://localhost:${typeof address === 'object' && address ? address.port : 0}`;
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext({ viewport: VIEWPORTS.phone })).newPage();
+      await page.goto(`${origin}/login`);
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('wonderland');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${origin}/`);
+      // Past the idle timeout by the browser's own clock: its cookie must still be there.
+      await new Promise((r) => setTimeout(r, 3000));
+      await page.goto(`${origin}/`);
+      assert.equal(new URL(page.url()).pathname, '/login');
+      assert.match(
+        (await page.locator('.flash.warn').textContent()) ?? '',
+        /^Signed out after 2 seconds of inactivity\.$/,
+      );
+    } finally {
+      await browser.close();
+      await new Promise((done) => server.close(done));
+      await manager.close();
+      await store.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -32,7 +32,7 @@ describe('cookie attributes', () => {
       assert.match(line, /; Secure(;|$)/);
       assert.match(line, /; Path=\/(;|$)/);
       assert.match(line, /; SameSite=Lax(;|$)/);
-      assert.match(line, /; Max-Age=1800(;|$)/);
+      assert.match(line, /; Max-Age=88200(;|$)/); // the 30-minute idle timeout and a day
       assert.doesNotMatch(line, /Domain=/i);
     }
     assert.match(session, /; HttpOnly(;|$)/);
