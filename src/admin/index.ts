@@ -9,6 +9,7 @@
 import {
   BadRequestError,
   ConfigError,
+  InvalidInputError,
   StoreUnavailableError,
   TesseraError,
 } from '../core/errors.js';
@@ -182,8 +183,8 @@ export function createAdminHandler<Data extends SessionData = SessionData>(
       return await handle(request, context);
     } catch (err) {
       const api = new URL(request.url).pathname.startsWith(`${basePath}/api`);
-      if (err instanceof BadRequestError) {
-        const message = `bad request: ${err.detail}`;
+      if (err instanceof BadRequestError || err instanceof InvalidInputError) {
+        const message = err instanceof BadRequestError ? `bad request: ${err.detail}` : err.message;
         return api
           ? json(400, { error: 'bad_request', message })
           : html(400, messagePage(frame('overview', 'Bad request', null), 'Bad request', message));

@@ -5,6 +5,7 @@
  * `alice` and `ＡＬＩＣＥ` share one counter.
  */
 import { isIP } from 'node:net';
+import { InvalidInputError } from './errors.js';
 
 /**
  * One spelling per address: trimmed, without brackets or zone, IPv6 as eight lowercase groups
@@ -53,5 +54,7 @@ function expandIPv6(addr: string): string[] {
 
 /** Case-folded, trimmed, NFKC-normalised username. */
 export function usernameKey(username: string): string {
+  // A repeated form field or a JSON body can hand over an array or an object.
+  if (typeof username !== 'string') throw new InvalidInputError('username', 'must be a string');
   return username.normalize('NFKC').trim().toLowerCase().normalize('NFKC');
 }

@@ -108,6 +108,8 @@ export class SessionNotFoundError extends TesseraError {
  */
 export class InvalidInputError extends TesseraError {
   readonly field: string;
+  /** 400, for error handlers that read `status` (Express's own, Fastify's): the input was wrong. */
+  readonly status = 400;
   constructor(field: string, problem: string) {
     super('INVALID_INPUT', `[tessera] invalid ${field}: ${problem}`);
     this.field = field;

@@ -115,6 +115,23 @@ export function createLoginLimiter(
     return refusal(ip, user, now, attempt);
   }
 
+  /**
+   * Counts one attempt: the address first, and the username only while the address is within its
+   * budget. An address past its budget then creates no username counters, so it cannot flood a
+   * bounded counter store (the memory store drops its oldest counters when full) with made-up
+   * usernames until a victim's counter is pushed out.
+   */
+  async function hitBoth(
+    ipCounter: string | null,
+    userCounter: string | null,
+    now: number,
+  ): Promise<[RateLimitState | null, RateLimitState | null]> {
+    const ip = ipCounter ? await store.hit(ipCounter, settings.window, now) : null;
+    if (ip && ip.count > settings.maxAttemptsPerIp)
+      return [ip, userCounter ? await store.peek(userCounter, now) : null];
+    return [ip, userCounter ? await store.hit(userCounter, settings.window, now) : null];
+  }
+
   async function clear(attempt: Omit<LoginAttempt, 'success'>): Promise<void> {
     const [ipCounter, userCounter] = keys(attempt);
     await Promise.all([
@@ -143,10 +160,7 @@ export function createLoginLimiter(
       }
       hooks.recorded(false);
       const now = clock();
-      const [ip, user] = await Promise.all([
-        ipCounter ? store.hit(ipCounter, settings.window, now) : null,
-        userCounter ? store.hit(userCounter, settings.window, now) : null,
-      ]);
+      const [ip, user] = await hitBoth(ipCounter, userCounter, now);
       return verdict(ip, user, now, attempt);
     },
 
@@ -155,10 +169,7 @@ export function createLoginLimiter(
       const now = clock();
       // The increment is the reservation: of N concurrent hits exactly the first `budget` see a
       // count within it, whatever the interleaving, because each hit is atomic in the store.
-      const [ip, user] = await Promise.all([
-        ipCounter ? store.hit(ipCounter, settings.window, now) : null,
-        userCounter ? store.hit(userCounter, settings.window, now) : null,
-      ]);
+      const [ip, user] = await hitBoth(ipCounter, userCounter, now);
       const budget = left(ip, user);
       const within = budget.ip >= 0 && budget.user >= 0;
       return {

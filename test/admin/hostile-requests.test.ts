@@ -37,6 +37,12 @@ describe('admin: malformed percent-encoding in the path', () => {
       assert.equal(res.status, 400, path);
       assert.equal(((await res.json()) as { error: string }).error, 'bad_request');
     }
+    // A user id no store can keep (a NUL character) is the client's mistake: 400, not 500.
+    const nul = await app.request('http://localhost/admin/api/users/%00/terminate', {
+      method: 'POST',
+      headers,
+    });
+    assert.equal(nul.status, 400, '/admin/api/users/%00/terminate');
     // A form body far larger than any dashboard form is refused without being read whole.
     const huge = await app.request('http://localhost/admin/api/users/x/terminate', {
       method: 'POST',

@@ -153,3 +153,43 @@ for (const { name, needs, make } of stores) {
     });
   });
 }
+
+describe('login rate limit: a full counter store', () => {
+  it('an address past its budget cannot push a victim’s counter out with made-up usernames', async () => {
+    // A small memory store, which drops its oldest counters when full (as the default does at
+    // 100,000): the flood must not be able to create the counters that would evict bob's.
+    const store = createMemoryRateLimitStore({ maxKeys: 60 });
+    const manager = createSessionManager({
+      cleanupInterval: false,
+      rateLimit: { maxAttempts: 5, maxAttemptsPerIp: 20, store },
+    });
+    const { runs, verify } = slowVerifier('bob');
+    const guess = (ip: string) => manager.attemptLogin({ ip, username: 'bob' }, verify('no'));
+    for (let i = 0; i < 7; i++) await guess('198.51.100.1');
+    assert.equal(runs.count, 5, 'bob’s budget spent');
+    const junk = slowVerifier('junk');
+    for (let i = 0; i < 200; i++)
+      await manager.attemptLogin({ ip: '198.51.100.2', username: `junk${i}` }, junk.verify('no'));
+    assert.equal(junk.runs.count, 20, 'the flooding address got its 20 attempts, no more');
+    for (let i = 0; i < 7; i++) await guess('198.51.100.3');
+    assert.equal(runs.count, 5, 'bob’s counter survived the flood: no new guesses ran');
+    await manager.close();
+    await store.close();
+  });
+});
+
+describe('login rate limit: a username that is not a string', () => {
+  it('an array or object username (a repeated form field, a JSON body) is InvalidInputError (400), never a TypeError', async () => {
+    const manager = createSessionManager({ cleanupInterval: false });
+    const { runs, verify } = slowVerifier('x');
+    for (const username of [['a', 'b'], { $ne: '' }] as unknown as string[]) {
+      await assert.rejects(
+        manager.attemptLogin({ ip: '192.0.2.9', username }, verify('no')),
+        (err: Error & { status?: number }) =>
+          err.name === 'InvalidInputError' && err.status === 400,
+      );
+    }
+    assert.equal(runs.count, 0);
+    await manager.close();
+  });
+});
