@@ -21,13 +21,7 @@ import {
   resolveHttpOptions,
   type SessionHttpOptions,
 } from './http-options.js';
-import {
-  answerFor,
-  type ErrorAnswer,
-  errorAnswer,
-  type HttpErrorKind,
-  type RefusalRenderer,
-} from './responses.js';
+import { answerFor, type ErrorAnswer, errorAnswer, type RefusalRenderer } from './responses.js';
 import { type CommitOutcome, RequestSession } from './session.js';
 
 /** A request as the core sees it: method, path, header strings and the socket's peer. */
@@ -74,8 +68,6 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
    * The answer for an error thrown while handling a request (`CsrfError` → 403, `RateLimitedError`
    * → 429, a store failure → 503), or `null` when it is not ours.
    */
-  /** The answer refusing `request`: JSON or HTML by its `Accept`, HTML from `refusalPage`. */
-  refuse(kind: HttpErrorKind, request: HttpRequestLike): ErrorAnswer;
   answerError(err: unknown, request: HttpRequestLike): ErrorAnswer | null;
 }
 
@@ -96,8 +88,6 @@ export function createSessionHttp<Data extends SessionData>(
   /** The app's refusal page bound to one request, or none. */
   const pageFor = (request: HttpRequestLike): RefusalRenderer | undefined =>
     refusalPage && ((r) => refusalPage({ ...r, method: request.method, path: request.path }));
-  const refuse = (kind: HttpErrorKind, request: HttpRequestLike): ErrorAnswer =>
-    errorAnswer(kind, request.header('accept'), { page: pageFor(request) });
 
   /** The cookie settings for a request; built once, picked per request. */
   function cookiesFor(request: HttpRequestLike): CookieSettings {
@@ -111,7 +101,6 @@ export function createSessionHttp<Data extends SessionData>(
     csrfField,
     formLimit: settings.formLimit,
     answer: errorAnswer,
-    refuse,
 
     async load(request) {
       const cookies = readCookies(request.header('cookie'), cookiesFor(request).names);
