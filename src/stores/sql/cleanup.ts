@@ -35,8 +35,11 @@ async function inBatches(
   for (;;) {
     const ids = (await select()).map((r) => r.id);
     if (ids.length === 0) break;
-    total += await apply(ids);
-    if (ids.length < batchSize) break;
+    const applied = await apply(ids);
+    total += applied;
+    // A full batch of which nothing changed (another process got there first, or a row the
+    // condition no longer matches) would be selected again forever: stop, the next run goes on.
+    if (ids.length < batchSize || applied === 0) break;
   }
   return total;
 }
