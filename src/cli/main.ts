@@ -4,7 +4,12 @@
  * stack and causes. Commands load lazily, so a Redis setup never loads the SQL driver.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, StoreUnavailableError, TesseraError } from '../core/errors.js';
+import {
+  ConfigError,
+  MissingDependencyError,
+  StoreUnavailableError,
+  TesseraError,
+} from '../core/errors.js';
 import { loadCliConfig } from './config.js';
 import {
   type Command,
@@ -82,7 +87,7 @@ function describe(err: unknown): { message: string; code: number } {
   const parse = (err as { code?: unknown })?.code;
   if (typeof parse === 'string' && parse.startsWith('ERR_PARSE_ARGS'))
     return { message: `${(err as Error).message} (see tessera --help)`, code: EXIT.usage };
-  if (err instanceof ConfigError)
+  if (err instanceof ConfigError || err instanceof MissingDependencyError)
     return { message: err.message.replace(/^\[tessera\] /, ''), code: EXIT.config };
   if (err instanceof StoreUnavailableError) {
     const cause = rootCause(err);

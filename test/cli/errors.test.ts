@@ -96,7 +96,8 @@ describe('tessera CLI errors', () => {
     writeFileSync(unknownKind, JSON.stringify({ storage: 'floppy' }));
     const noDb = join(folder, 'nodb.json');
     writeFileSync(noDb, JSON.stringify({ storage: 'sql' }));
-    const [port, storage, url, file, kind, db, missing, doctor] = await Promise.all([
+    const noFolder = join(folder, 'no-such-folder', 'sessions.db');
+    const [port, storage, url, file, kind, db, missing, doctor, folderless] = await Promise.all([
       runCli(['stats'], { SESSION_STORAGE: 'redis', REDIS_PORT: 'eighty' }),
       runCli(['stats'], { SESSION_STORAGE: 'floppy' }),
       runCli(['stats'], { SESSION_STORAGE: 'sql', DATABASE_URL: `oracle://u:${SECRET}@h/db` }),
@@ -105,6 +106,7 @@ describe('tessera CLI errors', () => {
       runCli(['--config', noDb, 'migrate']),
       runCli(['--config', join(folder, 'absent.json'), 'stats']),
       runCli(['doctor'], { SESSION_STORAGE: 'redis', REDIS_PORT: 'eighty' }),
+      runCli(['migrate'], { SESSION_STORAGE: 'sql', DATABASE_URL: `sqlite:${noFolder}` }),
     ]);
     oneErrorLine(port, 3, /invalid configuration: REDIS_PORT: must be a number/);
     oneErrorLine(storage, 3, /invalid configuration: SESSION_STORAGE: .*floppy/);
@@ -113,6 +115,7 @@ describe('tessera CLI errors', () => {
     oneErrorLine(kind, 3, /invalid configuration: storage: unknown backend "floppy"/);
     oneErrorLine(db, 3, /invalid configuration: database: is required when storage is "sql"/);
     oneErrorLine(missing, 3, /absent\.json: file not found/);
+    oneErrorLine(folderless, 3, /the folder .*no-such-folder of the SQLite file .* does not exist/);
     assert.equal(doctor.code, 1);
     assert.match(doctor.stdout, /\[fail\]\s+config\s+invalid configuration: REDIS_PORT/);
     assert.match(doctor.stdout, /fix: correct REDIS_PORT/);

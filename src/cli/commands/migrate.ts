@@ -1,9 +1,11 @@
 /** `tessera migrate`: creates or upgrades the SQL schema (the SQL store, or the hybrid store's database). */
 
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createStoreFromConfig } from '../../stores/from-config.js';
 import type { SqlStore } from '../../stores/sql/index.js';
-import { type CommandContext, EXIT, UsageError } from '../context.js';
-import { appliedSchemaVersion } from '../probes.js';
+import { type CommandContext, EXIT, SetupError, UsageError } from '../context.js';
+import { appliedSchemaVersion, sqliteFile } from '../probes.js';
 
 export async function migrateCommand({ args, options, out, config }: CommandContext) {
   if (args.length) throw new UsageError(`migrate takes no argument "${args[0]}"`);
@@ -15,6 +17,12 @@ export async function migrateCommand({ args, options, out, config }: CommandCont
     else out.line(`Nothing to migrate: the ${env.storage} store has no SQL schema.`);
     return EXIT.ok;
   }
+  const file = database.dialect === 'sqlite' ? sqliteFile(database) : null;
+  // SQLite creates the file but not its folder: say which folder, not "unable to open database".
+  if (file !== null && !existsSync(dirname(file)))
+    throw new SetupError(
+      `the folder ${dirname(file)} of the SQLite file ${file} does not exist: create it first`,
+    );
   const before = await appliedSchemaVersion(database);
   const store = (await createStoreFromConfig(
     { storage: 'sql', database },
