@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configFromEnv, type EnvConfig } from '../src/core/env-config.js';
+import { TesseraError } from '../src/core/errors.js';
 import type { Logger } from '../src/core/logger.js';
 import type { RateLimitStore, SessionStore } from '../src/core/types.js';
 import { createSessionManager } from '../src/index.js';
@@ -65,15 +66,28 @@ async function openStore(): Promise<{
   return { store, rateLimitStore: null, label: `SQLite at ${file}` };
 }
 
-const { store, rateLimitStore, label } = await openStore();
-const env = configFromEnv();
-const manager = createSessionManager<DemoData>({
-  store,
-  logger,
-  idleTimeout: env.idleTimeout ?? '30m',
-  maxSessionsPerUser: env.maxSessionsPerUser ?? 5,
-  ...(rateLimitStore ? { rateLimit: { store: rateLimitStore } } : {}),
-});
+/** A configuration or backend problem is one line saying what to fix (exit 3), not a stack trace. */
+function startupFailed(err: unknown): never {
+  if (!(err instanceof TesseraError)) throw err;
+  console.error(`The demo cannot start: ${err.message.replace(/^\[tessera\] /, '')}`);
+  process.exit(3);
+}
+
+const { store, rateLimitStore, label } = await openStore().catch(startupFailed);
+const manager = (() => {
+  try {
+    const env = configFromEnv();
+    return createSessionManager<DemoData>({
+      store,
+      logger,
+      idleTimeout: env.idleTimeout ?? '30m',
+      maxSessionsPerUser: env.maxSessionsPerUser ?? 5,
+      ...(rateLimitStore ? { rateLimit: { store: rateLimitStore } } : {}),
+    });
+  } catch (err) {
+    return startupFailed(err);
+  }
+})();
 const mode = process.env.NODE_ENV === 'production' ? 'production' : 'development';
 const app = createDemoApp({ manager, mode, trustProxy: process.env.TRUST_PROXY === '1' });
 const port = Number(process.env.PORT ?? 3000);

@@ -3,7 +3,7 @@
  * SQLite file in a temporary folder, driven over HTTP like a browser without JavaScript would.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -298,5 +298,24 @@ describe('demo app (npm start)', () => {
     });
     assert.equal(apiRefused.status, 403);
     assert.equal(((await apiRefused.json()) as { error: string }).error, 'csrf');
+  });
+});
+
+describe('demo start-up with a bad configuration', () => {
+  it('says in one line which variable to fix and exits 3, without a stack trace', async () => {
+    const run = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', 'demo/server.ts'],
+        {
+          env: { ...process.env, SESSION_STORAGE: '', SESSION_IDLE_TIMEOUT: 'banana' },
+          timeout: 30_000,
+        },
+        (_err, _stdout, stderr) => done({ code: child.exitCode, stderr }),
+      );
+    });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /^The demo cannot start: .*SESSION_IDLE_TIMEOUT.*"banana"/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
   });
 });
