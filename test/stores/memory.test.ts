@@ -26,6 +26,26 @@ describe('memory store: its own bounds', () => {
     assert.equal((await store.stats!(now)).activeSessions, 3);
   });
 
+  it('a flood of anonymous sessions evicts anonymous sessions, never a signed-in one', async () => {
+    const store = createMemoryStore({ maxSessions: 50 });
+    const now = Date.now();
+    const users = Array.from({ length: 10 }, (_, i) =>
+      sampleRecord({ userId: `user-${i}`, lastSeenAt: now - 60_000 }, now),
+    );
+    for (const r of users) await store.create(r, { maxSessionsPerUser: null, now });
+    for (let i = 0; i < 1000; i++)
+      await store.create(sampleRecord({ userId: null }, now), { maxSessionsPerUser: null, now });
+    for (const r of users) assert.notEqual((await store.get(r.id, now)).record, null, r.userId!);
+    assert.equal((await store.stats!(now)).activeSessions, 50);
+    // Full of signed-in sessions only: the least recently active one makes room.
+    const full = createMemoryStore({ maxSessions: 2 });
+    const [a, b, c] = [3, 2, 1].map((ago) =>
+      sampleRecord({ userId: `u${ago}`, lastSeenAt: now - ago * 1000 }, now),
+    );
+    for (const r of [a!, b!]) await full.create(r, { maxSessionsPerUser: null, now });
+    assert.deepEqual((await full.create(c!, { maxSessionsPerUser: null, now })).evicted, [a!.id]);
+  });
+
   it('a flood of anonymous sessions stays within maxSessions', async () => {
     const store = createMemoryStore({ maxSessions: 100 });
     const now = Date.now();

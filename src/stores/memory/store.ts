@@ -1,7 +1,8 @@
 /**
- * The in-memory session store: the default for development and tests. Bounded (`maxSessions`,
- * the least recently active session is evicted when full, so a flood of anonymous sessions cannot
- * exhaust memory), with an indexed expiry heap so cleanup costs follow the number expired. Every
+ * The in-memory session store: the default for development and tests. Bounded (`maxSessions`:
+ * when full, the least recently active anonymous session is evicted, and a signed-in one only when
+ * no anonymous session is left, so a flood of anonymous sessions can neither exhaust memory nor
+ * sign users out), with an indexed expiry heap so cleanup costs follow the number expired. Every
  * operation runs synchronously inside one call, which is what makes it atomic in a single Node
  * process.
  */
@@ -44,7 +45,8 @@ export const MEMORY_DEFAULTS = {
 
 export interface MemoryStoreOptions {
   /**
-   * The most sessions kept. When full, creating one evicts the least recently active session.
+   * The most sessions kept. When full, creating one evicts the least recently active anonymous
+   * session, or the least recently active signed-in one when none is anonymous.
    * @default MEMORY_DEFAULTS.maxSessions
    */
   maxSessions?: number;
@@ -79,6 +81,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
 
   // Insertion order is recency order: a touch re-inserts, so the first entry is the least recently active.
   const sessions = new Map<string, SessionRecord>();
+  // The anonymous ids, in the same recency order: the ones a full store evicts first.
+  const anonymous = new Set<string>();
   const byUser = new Map<string, Set<string>>();
   const heap = new ExpiryHeap();
   const tombstones = new Map<string, MissReason>();
@@ -119,6 +123,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     if (previous && previous.userId !== record.userId) unindex(record.id, previous.userId);
     sessions.delete(record.id);
     sessions.set(record.id, record);
+    anonymous.delete(record.id);
+    if (record.userId === null) anonymous.add(record.id);
     heap.set(record.id, expiresAt(record));
     index(record.id, record.userId);
   }
@@ -127,6 +133,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     const record = sessions.get(id);
     if (!record) return undefined;
     sessions.delete(id);
+    anonymous.delete(id);
     heap.delete(id);
     unindex(id, record.userId);
     remember(id, why);
@@ -169,7 +176,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       }
     }
     while (sessions.size >= maxSessions) {
-      const oldest = sessions.keys().next().value!;
+      const oldest = anonymous.values().next().value ?? sessions.keys().next().value!;
       remove(oldest, 'terminated');
       evicted.push(oldest);
     }
