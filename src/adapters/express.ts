@@ -7,7 +7,7 @@
  * type, or `sessionOf(req)` with the data type declared in `SessionTypes`.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { FormTooLargeError, NoSessionMiddlewareError } from '../core/errors.js';
+import { BadRequestError, FormTooLargeError, NoSessionMiddlewareError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
@@ -219,7 +219,16 @@ export function tesseraSession<Data extends SessionData = SessionData>(
   };
 
   const errors: ErrorRequestHandler = (err, req, res, next) => {
-    const answer = http.answerError(err, requestLike(req));
+    const answer =
+      http.answerError(err, requestLike(req)) ??
+      // Express's router could not percent-decode a path parameter (`/admin/%E0`): its own handler
+      // would answer 400 with a stack trace outside production.
+      (err instanceof URIError && (err as { status?: number }).status === 400
+        ? http.answerError(
+            new BadRequestError('the address is not valid percent-encoding'),
+            requestLike(req),
+          )
+        : null);
     if (!answer || res.headersSent) return next(err);
     send(res, answer);
   };

@@ -7,6 +7,7 @@ import {
   BadRequestError,
   DataTooLargeError,
   FormTooLargeError,
+  InvalidInputError,
   isTesseraError,
   RateLimitedError,
 } from '../core/errors.js';
@@ -189,6 +190,11 @@ export function answerFor(
   if (err instanceof DataTooLargeError)
     return errorAnswer('too_large', accept, {
       message: `This change was not saved: the session data would take ${err.bytes} bytes, over the limit of ${err.limit} bytes.`,
+      page,
+    });
+  if (err instanceof InvalidInputError)
+    return errorAnswer('bad_request', accept, {
+      message: `The request could not be processed: ${err.message.replace(/^\[tessera\] /, '')}.`,
       page,
     });
   if (isStoreFailure(err)) return errorAnswer('store_unavailable', accept, { page });

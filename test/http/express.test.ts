@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict';
 import express from 'express';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
+import { createSessionManager } from '../../src/index.js';
 import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
@@ -83,5 +85,34 @@ describe('Express adapter', () => {
       url: `http://127.0.0.1:${address.port}`,
       close: () => new Promise<void>((r) => server.close(() => r())),
     };
+  });
+});
+
+describe('Express adapter: .errors', () => {
+  it('a path parameter that is not valid percent-encoding is a clean 400, without a stack trace', async () => {
+    const manager = createSessionManager({});
+    const sessions = tesseraSession(manager);
+    const app = express();
+    app.use(sessions);
+    app.get('/files/*rest', (_req, res) => {
+      res.send('file');
+    });
+    app.use(sessions.errors);
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      for (const accept of ['text/html', 'application/json']) {
+        const res = await fetch(`http://127.0.0.1:${port}/files/%E0%A4%A`, { headers: { accept } });
+        const body = await res.text();
+        assert.equal(res.status, 400, body);
+        assert.match(body, /percent-encoding/);
+        assert.doesNotMatch(body, /\bat .*\.js:\d+|URIError/);
+      }
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      await manager.close();
+    }
   });
 });
