@@ -27,6 +27,11 @@ function toResponse(answer: ErrorAnswer): Response {
  * Runs a Web `Request` → `Response` handler with a session: loads it, enforces CSRF (the header
  * token, else the `_csrf` field within the first `formLimit` bytes of a cloned form body), commits
  * and adds the cookies.
+ *
+ * @param remoteAddress The client's address as the runtime reports it (Bun's
+ *   `server.requestIP(request)?.address`, Deno's `info.remoteAddr.hostname`, Node's
+ *   `socket.remoteAddress`). Pass it: without it the per-address login limit has no address to
+ *   count (only the per-username one applies) and the device list shows no IP.
  */
 export async function handleFetch<Data extends SessionData>(
   http: SessionHttp<Data>,
