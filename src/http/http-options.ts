@@ -108,7 +108,7 @@ export interface SessionHttpOptions {
    * (cross-site WebSocket hijacking: a browser sends cookies with any site's WebSocket).
    * @default none (same host only)
    */
-  trustedOrigins?: string[];
+  trustedOrigins?: readonly string[];
   /**
    * Whether `X-Forwarded-For` is believed, and how far: see `TrustProxy`.
    * @default false
