@@ -73,6 +73,7 @@ export interface SessionHttpOptions {
   /**
    * Domain of both cookies, e.g. `example.com` to share the session with its subdomains. Without
    * it the cookies are host-only. Setting it changes the prefix from `__Host-` to `__Secure-`.
+   * `development` mode leaves it out for http://localhost, whose cookies could not carry it.
    * @default none (host-only)
    */
   cookieDomain?: string;
@@ -285,7 +286,8 @@ export function resolveHttpOptions(
         names: cookieNames(baseName, true, domain === undefined && path === '/'),
         ...scope,
       },
-      local: { names: cookieNames(baseName, false), ...scope },
+      // A Domain set by http://localhost would be refused by the browser: host-only there.
+      local: { names: cookieNames(baseName, false), ...scope, domain: undefined },
     },
     persistent: typeof persistent === 'function' ? persistent : () => persistent,
     excluded: excludeMatcher(options.exclude),

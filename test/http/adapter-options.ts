@@ -171,6 +171,13 @@ export function testHttpOptions(name: string, { start, login }: Harness): void {
         assert.ok(attrs(cleared).includes(attr), `${attr} in ${cleared}`);
     });
 
+    it('development mode on localhost leaves the Domain out (the browser would refuse it)', async () => {
+      const { app } = await start({ mode: 'development', cookieDomain: 'example.test' });
+      const { setCookie } = (await login(app, new Jar())) as { setCookie: string[] };
+      const session = setCookie.find((c) => c.startsWith('tessera='));
+      assert.ok(session && !/domain=/i.test(session), setCookie.join(' | '));
+    });
+
     it('a path other than / makes the prefix __Secure-, with that Path', async () => {
       const { app } = await start({ cookiePath: '/account' });
       const jar = new Jar();
