@@ -143,6 +143,42 @@ describe('the Origin of WebSocket upgrades', () => {
   });
 });
 
+describe('handleFetch and WebSocket upgrades (Bun, Deno)', () => {
+  it('a foreign Origin is a 403; the own host gets a read-only session and no cookie', async () => {
+    const http = createSessionHttp(manager, {});
+    const { token } = await manager.create({ userId: 'ada' });
+    const upgrade = (origin: string) =>
+      new Request('https://app.example/live', {
+        // Runtimes pass the Host header on (a Request built here has none by itself).
+        headers: {
+          host: 'app.example',
+          upgrade: 'websocket',
+          origin,
+          cookie: `__Host-tessera=${token}`,
+        },
+      });
+    const refused = await handleFetch(http, upgrade('https://evil.example'), () => {
+      throw new Error('not reached');
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { error: string }).error, 'origin');
+    let seen: { userId: string | null; write: unknown } | undefined;
+    const res = await handleFetch(http, upgrade('https://app.example'), (_r, session) => {
+      let write: unknown;
+      try {
+        session.set('x', 1);
+      } catch (err) {
+        write = (err as { code?: string }).code;
+      }
+      void session.csrfToken;
+      seen = { userId: session.userId, write };
+      return new Response('switching');
+    });
+    assert.deepEqual(seen, { userId: 'ada', write: 'SESSION_READ_ONLY' });
+    assert.deepEqual(res.headers.getSetCookie(), [], 'an upgrade answer takes no cookie');
+  });
+});
+
 describe('configuration errors say what to fix', () => {
   const bad: Array<[SessionHttpOptions, RegExp]> = [
     [{ sameSite: 'none', mode: 'development' }, /sameSite: "none" needs Secure cookies/],
