@@ -59,6 +59,16 @@ function requestLike(req: Request): HttpRequestLike {
   };
 }
 
+/**
+ * The request's whole path as the client sent it (not relative to where the middleware is
+ * mounted), without the query string: what `exclude` patterns are written against.
+ */
+function fullPath(req: Request): string {
+  const url = req.originalUrl ?? req.url;
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
 function send(res: Response, answer: ErrorAnswer): void {
   res.status(answer.status).set(answer.headers).send(answer.body);
 }
@@ -176,6 +186,12 @@ export function tesseraSession<Data extends SessionData = SessionData>(
 
   const middleware = async (req: Request, res: Response, next: NextFunction) => {
     const request = requestLike(req);
+    const whole = { ...request, path: fullPath(req) };
+    if (http.isExcluded(whole)) {
+      // No store call, no CSRF check, no cookie: the route runs without a session.
+      (req as unknown as { session: RequestSession<Data> }).session = http.excludedSession(whole);
+      return next();
+    }
     let session: RequestSession<Data>;
     try {
       session = await http.load(request);

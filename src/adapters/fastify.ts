@@ -34,6 +34,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `false`: this route needs no CSRF token even for unsafe methods. @default true */
     csrf?: boolean;
+    /**
+     * `false`: this route gets no session at all (no store call, no cookie), like the `exclude`
+     * option; using `request.session` there throws `SessionExcludedError`. @default true
+     */
+    session?: boolean;
   }
 }
 
@@ -74,6 +79,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   // The manager's data type is the one the application declared in SessionTypes (its promise).
   const http = createSessionHttp(manager as SessionManager<AppSessionData>, httpOptions);
   const requests = new WeakMap<FastifyRequest, HttpRequestLike>();
+  /** Requests the `exclude` option or `config: { session: false }` leave without a session. */
+  const excluded = new WeakSet<FastifyRequest>();
 
   // A null placeholder (Fastify's advice for reference types); onRequest sets every request's own.
   fastify.decorateRequest('session', null as unknown as FastifyRequest['session']);
@@ -87,6 +94,11 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
 
   fastify.addHook('onRequest', async (request, reply) => {
     const req = requestLike(request);
+    if (request.routeOptions.config?.session === false || http.isExcluded(req)) {
+      excluded.add(request);
+      request.session = http.excludedSession(req);
+      return;
+    }
     requests.set(request, req);
     try {
       request.session = await http.load(req);
@@ -114,8 +126,8 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   });
 
   fastify.addHook('preHandler', async (request, reply) => {
-    const req = requests.get(request)!;
-    if (request.routeOptions.config.csrf === false || checkedEarly.has(request)) return;
+    const req = requests.get(request);
+    if (!req || request.routeOptions.config.csrf === false || checkedEarly.has(request)) return;
     try {
       await http.checkCsrf(
         req,

@@ -26,7 +26,8 @@ function toResponse(answer: ErrorAnswer): Response {
 /**
  * Runs a Web `Request` → `Response` handler with a session: loads it, enforces CSRF (the header
  * token, else the `_csrf` field within the first `formLimit` bytes of a cloned form body), commits
- * and adds the cookies.
+ * and adds the cookies. A request the `exclude` option leaves without a session gets a session that
+ * throws `SessionExcludedError` when used, and no cookie.
  *
  * @param remoteAddress The client's address as the runtime reports it (Bun's
  *   `server.requestIP(request)?.address`, Deno's `info.remoteAddr.hostname`, Node's
@@ -40,6 +41,8 @@ export async function handleFetch<Data extends SessionData>(
   remoteAddress?: string | null,
 ): Promise<Response> {
   const req = fromFetchRequest(request, remoteAddress);
+  // An excluded request (the `exclude` option): no store call, no CSRF check, no cookie.
+  if (http.isExcluded(req)) return handler(request, http.excludedSession(req));
   try {
     const session = await http.load(req);
     await http.checkCsrf(req, session, async (field) => {
@@ -48,6 +51,8 @@ export async function handleFetch<Data extends SessionData>(
       return formFieldOf(request, field, http.formLimit);
     });
     const response = await handler(request, session);
+    // A WebSocket upgrade's session is read-only and its answer (a 101) takes no cookie.
+    if (http.isUpgrade(req)) return response;
     const cookies = await http.commit(req, session);
     if (cookies.length === 0) return response;
     const out = new Response(response.body, response);

@@ -72,6 +72,11 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       header: (name) => c.req.raw.headers.get(name),
       remoteAddress: remoteAddress(c),
     };
+    if (http.isExcluded(req)) {
+      // No store call, no CSRF check, no cookie: the route runs without a session.
+      c.set('session', http.excludedSession(req));
+      return next();
+    }
     let session: RequestSession<Data>;
     try {
       session = await http.load(req);
@@ -92,6 +97,8 @@ export function tesseraSession<Data extends SessionData = SessionData>(
 
     await next();
 
+    // A WebSocket upgrade's session is read-only, and its answer is the handshake: nothing to save.
+    if (http.isUpgrade(req)) return;
     if (c.error) {
       const answer = http.answerError(c.error, req);
       if (answer) {

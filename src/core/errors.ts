@@ -18,7 +18,10 @@ export type TesseraErrorCode =
   | 'NOT_SUPPORTED'
   | 'BAD_REQUEST'
   | 'FORM_TOO_LARGE'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'SESSION_EXCLUDED'
+  | 'SESSION_READ_ONLY'
+  | 'ORIGIN_REFUSED';
 
 export class TesseraError extends Error {
   readonly code: TesseraErrorCode;
@@ -217,6 +220,47 @@ export class ClosedError extends TesseraError {
   constructor(what: string) {
     super('CLOSED', `[tessera] ${what} was used after close()`);
     this.what = what;
+  }
+}
+
+/**
+ * A route used the session of a request the `exclude` option (or Fastify's `config: { session:
+ * false }`) gives no session: a mistake in the app's configuration, not in the request.
+ */
+export class SessionExcludedError extends TesseraError {
+  constructor(method: string, path: string) {
+    super(
+      'SESSION_EXCLUDED',
+      `[tessera] ${method} ${path.slice(0, 200)} has no session: its path is excluded from sessions (the exclude option or the route's session: false); remove it from exclude to use the session here`,
+    );
+  }
+}
+
+/**
+ * A change to a session loaded read-only: the session of a WebSocket upgrade, which has no response
+ * to carry a cookie. Change it through the manager (`manager.update(session.record, …)`).
+ */
+export class SessionReadOnlyError extends TesseraError {
+  constructor(what: string) {
+    super(
+      'SESSION_READ_ONLY',
+      `[tessera] the session of ${what} is read-only: change it with manager.update(), not through this session`,
+    );
+  }
+}
+
+/**
+ * A WebSocket upgrade came from a page of another origin than the request's host and the
+ * `trustedOrigins`: refused with 403, since a browser sends the session cookie with it.
+ */
+export class OriginRefusedError extends TesseraError {
+  /** 403, for error handlers that read `status`. */
+  readonly status = 403;
+  constructor() {
+    super(
+      'ORIGIN_REFUSED',
+      '[tessera] the Origin of this WebSocket upgrade is neither this host nor one of trustedOrigins',
+    );
   }
 }
 

@@ -4,20 +4,32 @@
  * for just the two names, Set-Cookie is written by the `cookie` package. Hostile input
  * (oversized, duplicated, non-ASCII, malformed) reads as "no cookie", never as an exception.
  */
-import { stringifySetCookie } from 'cookie';
+import { type SerializeOptions, stringifySetCookie } from 'cookie';
 
 /** A Cookie header longer than this is ignored as a whole (the visitor is treated as anonymous). */
 export const MAX_COOKIE_HEADER_BYTES = 8192;
 
-/** The two cookie names for one request: with the `__Host-` prefix when the cookies are Secure. */
+/**
+ * The two cookie names for one request: with the `__Host-` prefix when the cookies are Secure and
+ * host-wide (no Domain, Path `/`), `__Secure-` when they are Secure with a Domain or another path.
+ */
 export interface CookieNames {
   session: string;
   csrf: string;
   secure: boolean;
 }
 
-export function cookieNames(baseName: string, secure: boolean): CookieNames {
-  const prefix = secure ? '__Host-' : '';
+/**
+ * The prefix the browser enforces for a cookie's scope: `__Host-` needs Secure, no Domain and
+ * Path `/`; `__Secure-` needs Secure only; plain cookies take none.
+ */
+export function cookiePrefix(secure: boolean, hostWide = true): '' | '__Host-' | '__Secure-' {
+  if (!secure) return '';
+  return hostWide ? '__Host-' : '__Secure-';
+}
+
+export function cookieNames(baseName: string, secure: boolean, hostWide = true): CookieNames {
+  const prefix = cookiePrefix(secure, hostWide);
   return { session: `${prefix}${baseName}`, csrf: `${prefix}${baseName}.csrf`, secure };
 }
 
@@ -119,43 +131,70 @@ function isPrintableAscii(value: string): boolean {
 
 export interface CookieSettings {
   names: CookieNames;
-  /** Max-Age in seconds: the idle timeout and a grace (see DEAD_TOKEN_GRACE_SECONDS). */
-  maxAgeSeconds: number;
-  sameSite: 'lax' | 'strict';
+  /**
+   * Max-Age in seconds of a cookie that belongs to no stored session (the pre-session CSRF
+   * cookie): the idle timeout and a grace (see DEAD_TOKEN_GRACE_SECONDS); `null` for
+   * browser-session cookies. A session's own cookies follow its expiry (`sessionCookieMaxAge`).
+   */
+  maxAgeSeconds: number | null;
+  sameSite: 'lax' | 'strict' | 'none';
+  /** @default "/" */
+  path?: string;
+  /** `undefined`: a host-only cookie. */
+  domain?: string | undefined;
+  /** CHIPS: the browser keeps the cookie per top-level site. @default false */
+  partitioned?: boolean;
 }
 
-/** Set-Cookie for the session token: HttpOnly, never readable by scripts. */
-export function sessionCookie(token: string, s: CookieSettings): string {
-  return stringifySetCookie(s.names.session, token, {
-    httpOnly: true,
-    secure: s.names.secure,
-    sameSite: s.sameSite,
-    path: '/',
-    maxAge: s.maxAgeSeconds,
-  });
-}
-
-/** Set-Cookie for the CSRF token: readable, so a script can copy it into `X-CSRF-Token`. */
-export function csrfCookie(token: string, s: CookieSettings): string {
-  return stringifySetCookie(s.names.csrf, token, {
-    httpOnly: false,
-    secure: s.names.secure,
-    sameSite: s.sameSite,
-    path: '/',
-    maxAge: s.maxAgeSeconds,
-  });
-}
-
-/** Set-Cookie that removes a cookie (same attributes, so the browser matches it). */
-export function clearCookie(name: string, s: CookieSettings, httpOnly: boolean): string {
-  return stringifySetCookie(name, '', {
+/**
+ * The attributes of every cookie the HTTP layer (and a client-side store's chunk cookies) sets:
+ * Secure, SameSite, Path, Domain and Partitioned from the settings, `HttpOnly` as asked, and
+ * `Max-Age` in seconds (`null`: none, a browser-session cookie that ends when the browser closes;
+ * `0`: a removal, with `Expires` in 1970 for old browsers). The one place these are decided, so a
+ * cookie set with them is removed with them.
+ */
+export function cookieAttributes(
+  s: CookieSettings,
+  httpOnly: boolean,
+  maxAgeSeconds: number | null,
+): SerializeOptions {
+  const attributes: SerializeOptions = {
     httpOnly,
     secure: s.names.secure,
     sameSite: s.sameSite,
-    path: '/',
-    maxAge: 0,
-    expires: new Date(0),
-  });
+    path: s.path ?? '/',
+  };
+  if (s.domain !== undefined) attributes.domain = s.domain;
+  if (s.partitioned) attributes.partitioned = true;
+  if (maxAgeSeconds !== null) attributes.maxAge = maxAgeSeconds;
+  if (maxAgeSeconds === 0) attributes.expires = new Date(0);
+  return attributes;
+}
+
+/**
+ * Set-Cookie for the session token: HttpOnly, never readable by scripts. `maxAgeSeconds` defaults
+ * to the settings' (`null`: a browser-session cookie).
+ */
+export function sessionCookie(
+  token: string,
+  s: CookieSettings,
+  maxAgeSeconds: number | null = s.maxAgeSeconds,
+): string {
+  return stringifySetCookie(s.names.session, token, cookieAttributes(s, true, maxAgeSeconds));
+}
+
+/** Set-Cookie for the CSRF token: readable, so a script can copy it into `X-CSRF-Token`. */
+export function csrfCookie(
+  token: string,
+  s: CookieSettings,
+  maxAgeSeconds: number | null = s.maxAgeSeconds,
+): string {
+  return stringifySetCookie(s.names.csrf, token, cookieAttributes(s, false, maxAgeSeconds));
+}
+
+/** Set-Cookie that removes a cookie (same Path and Domain, so the browser matches it). */
+export function clearCookie(name: string, s: CookieSettings, httpOnly: boolean): string {
+  return stringifySetCookie(name, '', cookieAttributes(s, httpOnly, 0));
 }
 
 /** The token from `Authorization: Bearer <token>` or a configured header, or `null`. */

@@ -3,8 +3,8 @@
  * check CSRF on unsafe methods, and turn the commit into Set-Cookie headers. Works on any request
  * that can hand over its headers as strings, so the adapters stay thin.
  */
-import { CsrfError } from '../core/errors.js';
-import type { SessionManager } from '../core/manager-api.js';
+import { CsrfError, OriginRefusedError } from '../core/errors.js';
+import type { Session, SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import { clientIp } from './client-ip.js';
 import {
@@ -16,6 +16,7 @@ import {
   readCookies,
   sessionCookie,
 } from './cookies.js';
+import { excludedStandIn } from './exclude.js';
 import {
   DEAD_TOKEN_GRACE_SECONDS,
   resolveHttpOptions,
@@ -38,8 +39,21 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 export interface SessionHttp<Data extends SessionData = SessionData> {
   manager: SessionManager<Data>;
-  /** Reads the token and loads the session. Throws a store error when the store fails (→ 503). */
+  /**
+   * Reads the token and loads the session. Throws a store error when the store fails (→ 503). A
+   * WebSocket upgrade (see `isUpgrade`) must come from the request's own host or a trusted origin
+   * (else `OriginRefusedError` → 403) and gets a read-only session: no response carries its cookie.
+   */
   load(request: HttpRequestLike): Promise<RequestSession<Data>>;
+  /**
+   * Whether the request gets no session at all (the `exclude` option): the adapters then call no
+   * store, check no CSRF token and set no cookie.
+   */
+  isExcluded(request: HttpRequestLike): boolean;
+  /** What an excluded request has as its session: any use throws `SessionExcludedError`. */
+  excludedSession(request: HttpRequestLike): RequestSession<Data>;
+  /** Whether the request asks to become a WebSocket (`Upgrade: websocket`). */
+  isUpgrade(request: HttpRequestLike): boolean;
   /** Whether this request must prove CSRF (unsafe method, cookie-borne, not skipped). */
   needsCsrf(request: HttpRequestLike, session: RequestSession<Data>): boolean;
   /** The CSRF token the request carries in its header, if any. */
@@ -76,15 +90,33 @@ export function createSessionHttp<Data extends SessionData>(
   manager: SessionManager<Data>,
   options: SessionHttpOptions = {},
 ): SessionHttp<Data> {
-  // The cookies outlive the session's idle timeout by a day: a dead token is worthless, and a
-  // browser that still sends it lets the app say why the session ended ("signed out after 30
-  // minutes of inactivity") instead of showing a bare login page.
+  // The cookies outlive the session by a day: a dead token is worthless, and a browser that still
+  // sends it lets the app say why the session ended ("signed out after 30 minutes of inactivity")
+  // instead of showing a bare login page. This Max-Age is for cookies of no stored session (the
+  // pre-session CSRF cookie); a session's own follow its expiry (`lifetime` below).
   const settings = resolveHttpOptions(
     options,
     Math.floor(manager.settings.idleTimeout / 1000) + DEAD_TOKEN_GRACE_SECONDS,
   );
   const { trustProxy, bearer, tokenHeader, csrfField, csrfHeader, skipCsrf } = settings;
   const { refusalPage } = settings;
+
+  /**
+   * A session's cookies live as long as the session itself (its idle expiry, which never passes
+   * its absolute one) and a grace, or as long as the browser runs when they are not persistent.
+   */
+  function lifetime(
+    record: Readonly<Session<Data>> | null,
+    fallback: number | null,
+  ): number | null {
+    if (!record) return fallback;
+    if (!settings.persistent(record as Readonly<Session>)) return null;
+    const end =
+      record.absoluteExpiresAt === null
+        ? record.idleExpiresAt
+        : Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
+    return Math.max(0, Math.ceil((end - manager.now()) / 1000)) + DEAD_TOKEN_GRACE_SECONDS;
+  }
   /** The app's refusal page bound to one request, or none. */
   const pageFor = (request: HttpRequestLike): RefusalRenderer | undefined =>
     refusalPage && ((r) => refusalPage({ ...r, method: request.method, path: request.path }));
@@ -102,7 +134,22 @@ export function createSessionHttp<Data extends SessionData>(
     formLimit: settings.formLimit,
     answer: errorAnswer,
 
+    isExcluded(request) {
+      return settings.excluded({ method: request.method, path: request.path });
+    },
+
+    excludedSession(request) {
+      return excludedStandIn(request.method, request.path) as RequestSession<Data>;
+    },
+
+    isUpgrade(request) {
+      return request.header('upgrade')?.trim().toLowerCase() === 'websocket';
+    },
+
     async load(request) {
+      const upgrade = http.isUpgrade(request);
+      if (upgrade && !settings.originAllowed(request.header('origin'), request.header('host')))
+        throw new OriginRefusedError();
       const cookies = readCookies(request.header('cookie'), cookiesFor(request).names);
       const headerToken = bearer
         ? readBearer(
@@ -130,6 +177,7 @@ export function createSessionHttp<Data extends SessionData>(
           found && !found.session
             ? { reason: found.reason, terminationReason: found.terminationReason ?? null }
             : null,
+        readOnly: upgrade ? 'a WebSocket upgrade' : undefined,
       });
       // A cookie that names no live session is cleared with the response.
       if (source !== 'bearer' && cookies.sessionSent && !session.exists) deadCookie.add(session);
@@ -173,10 +221,11 @@ export function createSessionHttp<Data extends SessionData>(
       let sessionToken = outcome.sessionToken;
       if (sessionToken === undefined && deadCookie.has(session) && !session.exists)
         sessionToken = null;
-      if (sessionToken) headers.push(sessionCookie(sessionToken, cookies));
+      const maxAge = lifetime(session.record, cookies.maxAgeSeconds);
+      if (sessionToken) headers.push(sessionCookie(sessionToken, cookies, maxAge));
       else if (sessionToken === null)
         headers.push(clearCookie(cookies.names.session, cookies, true));
-      if (outcome.csrfToken) headers.push(csrfCookie(outcome.csrfToken, cookies));
+      if (outcome.csrfToken) headers.push(csrfCookie(outcome.csrfToken, cookies, maxAge));
       else if (outcome.csrfToken === null)
         headers.push(clearCookie(cookies.names.csrf, cookies, false));
       return headers;

@@ -13,6 +13,12 @@ export {
   readBearer,
   readCookies,
 } from './cookies.js';
+export {
+  type ExcludeOption,
+  type ExcludeRequest,
+  type ExcludeRule,
+  isPlainPath,
+} from './exclude.js';
 export { createSessionHttp, type HttpRequestLike, type SessionHttp } from './handler.js';
 export { HTTP_DEFAULTS, type SessionHttpOptions } from './http-options.js';
 export {
@@ -33,3 +39,9 @@ export {
   type SessionMiss,
   type TokenSource,
 } from './session.js';
+export {
+  refuseUpgrade,
+  type UpgradeRequestLike,
+  type UpgradeResult,
+  upgradeSession,
+} from './upgrade.js';

@@ -23,6 +23,11 @@ export interface RequestSessionInit<Data extends SessionData> {
   loadedAt: number;
   /** Why the presented token found no session. @default null */
   miss?: SessionMiss | null;
+  /**
+   * Loaded read-only (a WebSocket upgrade: no response carries a cookie): every change throws
+   * `SessionReadOnlyError` naming this. @default undefined (writable)
+   */
+  readOnly?: string;
 }
 
 /** What `commit()` decided about cookies; the handler turns it into Set-Cookie headers. */

@@ -17,7 +17,8 @@ export type HttpErrorKind =
   | 'rate_limited'
   | 'store_unavailable'
   | 'bad_request'
-  | 'too_large';
+  | 'too_large'
+  | 'origin';
 
 export interface ErrorAnswer {
   status: number;
@@ -52,6 +53,12 @@ const MESSAGES: Record<HttpErrorKind, { status: number; title: string; message: 
     status: 413,
     title: 'Too large',
     message: 'The request or the session data it would store is too large.',
+  },
+  origin: {
+    status: 403,
+    title: 'Forbidden: origin not allowed',
+    message:
+      'This WebSocket connection was opened by a page of another site, which may not use your session here.',
   },
 };
 
@@ -163,7 +170,8 @@ export function isStoreFailure(err: unknown): boolean {
 }
 
 /**
- * The answer for one of Tessera's typed refusals or failures: `CsrfError` → 403,
+ * The answer for one of Tessera's typed refusals or failures: `CsrfError` and
+ * `OriginRefusedError` → 403,
  * `RateLimitedError` → 429 with `Retry-After`, `BadRequestError` → 400, `DataTooLargeError` and
  * `FormTooLargeError` → 413, a store failure → 503. `null` for any other error,
  * which stays the application's.
@@ -175,6 +183,7 @@ export function answerFor(
 ): ErrorAnswer | null {
   if (!isTesseraError(err)) return null;
   if (err.code === 'CSRF_INVALID') return errorAnswer('csrf', accept, { page });
+  if (err.code === 'ORIGIN_REFUSED') return errorAnswer('origin', accept, { page });
   if (err instanceof BadRequestError)
     return errorAnswer('bad_request', accept, {
       message: `The request could not be read: ${err.detail}.`,

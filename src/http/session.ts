@@ -5,7 +5,7 @@
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
 import { checkKeepData, mayCarry } from '../core/data-carry.js';
-import { SessionCommittedError } from '../core/errors.js';
+import { SessionCommittedError, SessionReadOnlyError } from '../core/errors.js';
 import { checkInput, checkValue } from '../core/input-checks.js';
 import type {
   IssuedSession,
@@ -38,6 +38,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #loadedAt: number;
   readonly #csrfCookie: string | null;
   readonly #miss: SessionMiss | null;
+  readonly #readOnly: string | undefined;
   #preCsrf: string | null;
   #preCsrfIssued = false;
   /** Keys set and keys removed in this request; allocated on the first write, so reads cost none. */
@@ -59,6 +60,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#loadedAt = init.loadedAt;
     this.#csrfCookie = init.csrfCookie;
     this.#miss = init.miss ?? null;
+    this.#readOnly = init.readOnly;
     this.#preCsrf = isWellFormedToken(init.csrfCookie) ? init.csrfCookie : null;
   }
 
@@ -398,6 +400,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   #assertOpen(): void {
+    if (this.#readOnly !== undefined) throw new SessionReadOnlyError(this.#readOnly);
     if (this.#committed) throw new SessionCommittedError();
   }
 }

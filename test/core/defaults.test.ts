@@ -8,7 +8,7 @@ import { describe, it } from 'vitest';
 import { CONNECTION_DEFAULTS } from '../../src/core/config.js';
 import { parseDuration } from '../../src/core/duration.js';
 import { MANAGER_DEFAULTS } from '../../src/core/manager-options.js';
-import { HTTP_DEFAULTS } from '../../src/http/http-options.js';
+import { HTTP_DEFAULTS, HTTP_OPTIONS_WITHOUT_DEFAULT } from '../../src/http/http-options.js';
 import { createSessionManager } from '../../src/index.js';
 
 const source = (path: string) =>
@@ -74,6 +74,15 @@ describe('defaults are declared once', () => {
     const express = documentedDefaults(source('adapters/express.ts'), 'ExpressSessionOptions');
     assert.equal(express.formLimit, JSON.stringify(formLimit));
     assert.equal(documented.formLimit, JSON.stringify(formLimit), 'every adapter reads formLimit');
+  });
+
+  it('HTTP_DEFAULTS and HTTP_OPTIONS_WITHOUT_DEFAULT list every option of the HTTP layer once', () => {
+    const text = source('http/http-options.ts');
+    const start = text.indexOf('export interface SessionHttpOptions');
+    const body = text.slice(start, text.indexOf('\n}', start));
+    const members = [...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]!).sort();
+    const listed = [...Object.keys(HTTP_DEFAULTS), ...HTTP_OPTIONS_WITHOUT_DEFAULT].sort();
+    assert.deepEqual(listed, members);
   });
 
   it("the connection configs' @default tags match CONNECTION_DEFAULTS", () => {

@@ -32,6 +32,7 @@ import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { freePort } from '../support/services.js';
 import { testHardening } from './adapter-hardening.js';
+import { testHttpOptions } from './adapter-options.js';
 import { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
 
 export { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
@@ -386,4 +387,5 @@ export function testAdapter(name: string, factory: AppFactory): void {
   });
 
   testHardening(name, { start, login });
+  testHttpOptions(name, { start, login });
 }

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { freePort, waitForPort } from '../support/services.js';
 import { Jar } from './adapter-suite.js';
 
@@ -90,3 +91,59 @@ for (const name of ['express', 'fastify', 'hono']) {
     });
   });
 }
+
+describe('examples/websocket.ts', () => {
+  /** Opens a WebSocket; resolves with its first message, or with the HTTP status it was refused with. */
+  function connect(
+    url: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; first?: string; echo?: string }> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      ws.on('unexpected-response', (_req, res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0 });
+      });
+      ws.once('message', (first) => {
+        ws.once('message', (echo) => {
+          ws.close();
+          resolve({ status: 101, first: String(first), echo: String(echo) });
+        });
+        ws.send('hi');
+      });
+      ws.on('error', (err) => {
+        if (!/Unexpected server response/.test(err.message)) reject(err);
+      });
+    });
+  }
+
+  it('a logged-in cookie connects and gets its user; a foreign Origin gets 403; no session 401', async () => {
+    const base = await runExample('websocket');
+    const origin = base;
+    const wsUrl = `${base.replace('http', 'ws')}/live`;
+    const jar = new Jar();
+    const home = await fetch(`${base}/`);
+    jar.take(home);
+    const { csrf } = (await home.json()) as { csrf: string };
+    const login = await fetch(`${base}/login?user=ada`, {
+      method: 'POST',
+      headers: { cookie: jar.header(), 'x-csrf-token': csrf },
+    });
+    jar.take(login);
+    assert.equal(login.status, 200);
+    const cookie = jar.header();
+
+    const ok = await connect(wsUrl, { cookie, origin });
+    assert.deepEqual(
+      { status: ok.status, first: JSON.parse(ok.first!), echo: ok.echo },
+      { status: 101, first: { hello: 'ada' }, echo: 'ada: hi' },
+    );
+    // A page elsewhere: the browser would send the cookie, so the Origin is what decides.
+    assert.equal((await connect(wsUrl, { cookie, origin: 'https://evil.example' })).status, 403);
+    assert.equal((await connect(wsUrl, { cookie, origin: 'null' })).status, 403);
+    // No cookie, or a dead one: anonymous, which this app refuses.
+    assert.equal((await connect(wsUrl, { origin })).status, 401);
+    const out = await fetch(`${base}/`, { headers: { cookie } });
+    assert.equal(((await out.json()) as { user: string }).user, 'ada');
+  });
+});
