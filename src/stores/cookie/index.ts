@@ -22,6 +22,7 @@ import {
   touchDue,
   touched,
 } from '../../core/record.js';
+import { isWellFormedToken, sessionIdFor } from '../../core/tokens.js';
 import type {
   CreateOptions,
   HealthReport,
@@ -35,6 +36,7 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { integerInRange } from '../options.js';
+import { createClientSide, type ScopedOperations } from './client-side.js';
 import type { GenerationStore } from './generations.js';
 import { type CookieSecret, type SealingKey, seal, sealingKeys, unseal } from './seal.js';
 
@@ -130,9 +132,12 @@ export interface CookieStore {
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-interface Payload {
+/** What a cookie seals: the record, the user's generation, and (through the HTTP layer) the token. */
+export interface Payload {
   r: SessionRecord;
   g: string | null;
+  /** The session's token, sealed by the HTTP layer so the manager can validate it. */
+  t?: string;
 }
 
 export function createCookieStore(options: CookieStoreOptions): CookieStore {
@@ -175,58 +180,77 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
     return result;
   }
 
-  async function sealRecord(record: SessionRecord, _now: number): Promise<SealedCookies> {
-    const g =
-      record.userId !== null && generations ? await generations.current(record.userId) : null;
-    const token = seal(JSON.stringify({ r: record, g } satisfies Payload), keys[0]!, cookieName);
+  /** The sealed cookie values of a payload, chunk 0 first. Throws `CookieTooLargeError`. */
+  function sealPayload(payload: Payload): string[] {
+    const token = seal(JSON.stringify(payload), keys[0]!, cookieName);
     // The first cookie carries the chunk count: `<n>~<piece>`; every chunk is non-empty.
     let count = Math.max(1, Math.ceil(token.length / chunkSize));
     while (`${count}~${token}`.length > count * chunkSize) count++;
     if (count > maxChunks) throw new CookieTooLargeError(token.length, count, maxChunks, chunkSize);
     const body = `${count}~${token}`;
-    const set = Array.from({ length: count }, (_, i) => ({
-      name: chunkName(i),
-      value: body.slice(i * chunkSize, (i + 1) * chunkSize),
-    }));
-    return { set, clear: cookieNames.slice(count), expiresAt: expiresAt(record) };
+    return Array.from({ length: count }, (_, i) => body.slice(i * chunkSize, (i + 1) * chunkSize));
   }
 
-  async function unsealCookies(source: CookieSource, now: number): Promise<LookupResult> {
-    const read = typeof source === 'function' ? source : (name: string) => source[name];
-    const notFound = { record: null, reason: 'not_found' } as const;
+  /** The user's current generation (`null` for an anonymous session or without generations). */
+  async function generationOf(userId: string | null): Promise<string | null> {
+    return userId !== null && generations ? await generations.current(userId) : null;
+  }
+
+  async function sealRecord(record: SessionRecord, _now: number): Promise<SealedCookies> {
+    const values = sealPayload({ r: record, g: await generationOf(record.userId) });
+    const set = values.map((value, i) => ({ name: chunkName(i), value }));
+    return { set, clear: cookieNames.slice(values.length), expiresAt: expiresAt(record) };
+  }
+
+  /** Reads and authenticates the payload from the chunks (`read(i)`); never throws. */
+  function readPayload(
+    read: (index: number) => string | undefined,
+  ): { payload: Payload } | { reason: CookieRejection } {
     let payload: Partial<Payload>;
     try {
-      const head = read(cookieName);
-      if (head === undefined || head === '') return refuse('absent', notFound);
+      const head = read(0);
+      if (head === undefined || head === '') return { reason: 'absent' };
       const match = /^([1-9][0-9]?)~/.exec(head);
-      if (!match) return refuse('malformed', notFound);
+      if (!match) return { reason: 'malformed' };
       const count = Number(match[1]);
-      if (count > maxChunks) return refuse('too_many_chunks', notFound);
+      if (count > maxChunks) return { reason: 'too_many_chunks' };
       const pieces = [head];
       for (let i = 1; i < count; i++) {
-        const piece = read(chunkName(i));
-        if (piece === undefined || piece === '') return refuse('missing_chunk', notFound);
+        const piece = read(i);
+        if (piece === undefined || piece === '') return { reason: 'missing_chunk' };
         pieces.push(piece);
       }
       const opened = unseal(pieces.join('').slice(match[0].length), keys, cookieName);
-      if (!opened.ok) return refuse(opened.reason, notFound);
+      if (!opened.ok) return { reason: opened.reason };
       payload = JSON.parse(opened.plaintext) as Partial<Payload>;
     } catch {
-      return refuse('bad_payload', notFound);
+      return { reason: 'bad_payload' };
     }
     if (
       typeof payload !== 'object' ||
       payload === null ||
       !isSessionRecord(payload.r) ||
-      !(payload.g === null || typeof payload.g === 'string')
+      !(payload.g === null || typeof payload.g === 'string') ||
+      !(
+        payload.t === undefined ||
+        (isWellFormedToken(payload.t) && sessionIdFor(payload.t) === payload.r.id)
+      )
     )
-      return refuse('bad_payload', notFound);
-    const record = payload.r;
+      return { reason: 'bad_payload' };
+    return { payload: payload as Payload };
+  }
+
+  async function unsealCookies(source: CookieSource, now: number): Promise<LookupResult> {
+    const read = typeof source === 'function' ? source : (name: string) => source[name];
+    const notFound = { record: null, reason: 'not_found' } as const;
+    const opened = readPayload((i) => read(chunkName(i)));
+    if ('reason' in opened) return refuse(opened.reason, notFound);
+    const { r: record, g } = opened.payload;
     const expired = expiryReason(record, now);
     if (expired) return refuse('expired', { record: null, reason: expired });
     // Outside the try: a generation store that is down is an outage, not "no session".
     if (record.userId !== null && generations) {
-      if (payload.g !== (await generations.current(record.userId)))
+      if (g !== (await generations.current(record.userId)))
         return refuse('revoked', { record: null, reason: 'terminated' });
     }
     return { record, touched: false };
@@ -334,6 +358,61 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
     };
   }
 
+  const client = createClientSide({
+    storeName: COOKIE_STORE_NAME,
+    maxChunks,
+    generations,
+    readPayload,
+    sealPayload,
+    refused: (reason) => refuse(reason, { record: null, reason: 'not_found' }),
+  });
+
+  /**
+   * The store a manager uses. Inside a request handled by the HTTP layer every operation acts on
+   * that request's cookies; outside one, on `jar` when given (tests, scripts), else an operation
+   * that needs a browser's cookies throws `NotSupportedError`.
+   */
+  function sessionStoreOf(jar: CookieJar | undefined): SessionStore {
+    const local = jar ? view(jar) : undefined;
+    const here = (operation: string): ScopedOperations => {
+      const scoped = client.current() ?? local;
+      if (!scoped) throw client.outsideRequest(operation);
+      return scoped;
+    };
+    return {
+      name: COOKIE_STORE_NAME,
+      capabilities,
+      clientSide: client.clientSide,
+      create: async (record, options) => here('create').create(record, options),
+      get: async (id, now, touch) => here('reading a session').get(id, now, touch),
+      patch: async (id, patch, now) => here('update').patch(id, patch, now),
+      async destroy(id, reason, now) {
+        const scoped = client.current() ?? local;
+        if (!scoped) throw client.cannotEndOther();
+        return scoped.destroy(id, reason, now);
+      },
+      regenerate: async (oldId, record, options) =>
+        here('regenerate').regenerate(oldId, record, options),
+      async destroyUser(userId, options) {
+        const scoped = client.current() ?? local;
+        if (scoped) return scoped.destroyUser(userId, options);
+        await client.revokeUser(userId);
+        return [];
+      },
+      async listUser(userId, now) {
+        if (!local || client.current()) throw client.cannotList();
+        return local.listUser(userId, now);
+      },
+      async cleanup(now) {
+        return local && !client.current() ? local.cleanup(now) : 0;
+      },
+      async health(): Promise<HealthReport> {
+        return { ok: true, store: COOKIE_STORE_NAME, latencyMs: 0, detail: 'client-side cookies' };
+      },
+      async close() {},
+    };
+  }
+
   return {
     name: COOKIE_STORE_NAME,
     capabilities,
@@ -348,8 +427,8 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
         );
       await generations.bump(userId);
     },
-    sessionStore(jar: CookieJar = new Map()) {
-      return view(jar);
+    sessionStore(jar?: CookieJar) {
+      return sessionStoreOf(jar);
     },
   };
 }
