@@ -34,7 +34,7 @@ function jar(set: { name: string; value: string }[]): Record<string, string> {
 describe('cookie store: contract through a cookie jar', () => {
   // The 4-chunk ceiling is this store's declared size limit, so the large-value case stays under it.
   // Values must fit in the cookies (maxChunks × chunkSize sealed): small sizes for the size tests.
-  testSessionStore(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore(), {
+  testSessionStore(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore(new Map()), {
     largeValueBytes: 2_000,
     dataLimitBytes: 4_096,
   });
@@ -47,10 +47,12 @@ describe('cookie store: contract with server-side generations', () => {
       createCookieStore({
         secrets: [SECRET],
         generations: generationsFromRateLimitStore(createMemoryRateLimitStore()),
-      }).sessionStore(),
+      }).sessionStore(new Map()),
     { largeValueBytes: 2_000, dataLimitBytes: 4_096, prefix: 'cookie+generations' },
   );
-  testDestroyReturnsOwner(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore());
+  testDestroyReturnsOwner(it, () =>
+    createCookieStore({ secrets: [SECRET] }).sessionStore(new Map()),
+  );
 });
 
 describe('cookie store: sealing', () => {
@@ -155,7 +157,7 @@ describe('cookie store: sealing', () => {
         return true;
       },
     );
-    const sessions = store.sessionStore();
+    const sessions = store.sessionStore(new Map());
     await assert.rejects(
       sessions.create(sampleRecord({ data: { notes: 'n'.repeat(20_000) } }, now), {
         maxSessionsPerUser: null,
