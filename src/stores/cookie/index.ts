@@ -5,10 +5,12 @@
  * being silently truncated. Anything that does not unseal whole (tampered, truncated, re-ordered,
  * expired, sealed with an unknown key) is "no session" with a logged reason, never an exception.
  *
- * The HTTP layer calls `seal` when a response ends and `unseal` on each request. A cookie store
- * cannot list a user's sessions, nor kill one stolen cookie before it expires; with `generations`
- * (a per-user counter kept in any other store) `revokeUser` kills every cookie of a user at once.
- * `sessionStore(jar)` offers the same sealing behind the `SessionStore` contract over a cookie jar.
+ * Given to a manager as `sessionStore()`, it is driven by the HTTP adapters (./client-side.ts): each
+ * request's session is the one its cookies carry, sealed again into the response's cookies when it
+ * changes. A cookie store cannot list a user's sessions, nor kill one stolen cookie before it
+ * expires; with `generations` (a per-user counter kept in a server-side store) "log out
+ * everywhere" kills every cookie of a user at once. `seal` / `unseal` serve custom request handling;
+ * `sessionStore(jar)` runs the same sealing behind the `SessionStore` contract over a cookie jar.
  */
 import { ConfigError, DataTooLargeError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
@@ -126,7 +128,12 @@ export interface CookieStore {
   unseal(cookies: CookieSource, now: number): Promise<LookupResult>;
   /** Kills every cookie of `userId` sealed so far (needs `generations`, else `ConfigError`). */
   revokeUser(userId: string): Promise<void>;
-  /** The `SessionStore` contract over a cookie jar (a `Map` of session id → that client's cookies). */
+  /**
+   * The store to give a manager. Inside a request handled by the adapters (`tesseraSession`,
+   * `handleFetch`) it acts on that request's cookies. Outside a request it acts on `jar` (a `Map` of
+   * session id → that client's cookies, for tests and scripts) when given; without one, what needs a
+   * browser's cookies throws `NotSupportedError`, and `destroyUser` bumps the user's generation.
+   */
   sessionStore(jar?: CookieJar): SessionStore;
 }
 
