@@ -122,7 +122,8 @@ export function createSessionHttp<Data extends SessionData>(
         );
         const scope = await clientSide.open((i) => read.chunks[i], loadedAt);
         const scoped = scopedManager(manager, scope);
-        const sent = read.sent.includes(0);
+        // Any chunk counts as a sent cookie: a leftover chunk without its first one is cleared too.
+        const sent = read.sent.length > 0;
         const found = scope.token ? await scoped.validate(scope.token, { ip, userAgent }) : null;
         const session = new RequestSession<Data>({
           manager: scoped,

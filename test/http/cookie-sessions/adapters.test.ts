@@ -216,6 +216,12 @@ describe.each(ADAPTERS)('client-side sessions through %s', (adapter) => {
         `${what}: the dead cookie is cleared`,
       );
     }
+    // A leftover chunk without its first cookie is no session, and is cleared.
+    const orphan = await call(app, null, 'GET', '/whoami', {
+      headers: { cookie: `tessera.2=${fresh.get('tessera.2')}` },
+    });
+    assert.equal((orphan.body as Who).id, null);
+    assert.ok(orphan.setCookie.some((l) => l.startsWith('tessera.2=;') && /Max-Age=0/i.test(l)));
     // The whole older cookie still opens: a client-side session cannot be withdrawn alone.
     const old = new Jar();
     old.cookies = stale;
@@ -277,6 +283,49 @@ describe.each(ADAPTERS)('client-side sessions through %s', (adapter) => {
     await call(app, laptop, 'POST', '/logout-all');
     assert.equal((await whoami(app, laptop)).id, null);
     assert.deepEqual(chunks(laptop), []);
+  });
+
+  it('in production the chunks carry the __Host- prefix and the session cookie’s attributes', async () => {
+    const cookies = createCookieStore({ secrets: [SECRET] });
+    const manager = createSessionManager({ store: cookies.sessionStore(), cleanupInterval: false });
+    managers.push(manager);
+    const app = await startApp(adapter, manager, { mode: 'production' });
+    running.push(app);
+    const jar = new Jar();
+    await call(app, jar, 'GET', '/whoami');
+    const grow = await call(app, jar, 'POST', '/big?bytes=5000');
+    const lines = grow.setCookie.filter((l) => /^__Host-tessera(\.\d+)?=/.test(l));
+    assert.deepEqual(
+      lines.map((l) => l.slice(0, l.indexOf('='))),
+      ['__Host-tessera', '__Host-tessera.1'],
+    );
+    for (const line of lines) {
+      assert.match(line, /; Secure/i);
+      assert.match(line, /; HttpOnly/i);
+      assert.match(line, /; Path=\//i);
+      assert.doesNotMatch(line, /Domain=/i);
+    }
+    assert.equal(((await whoami(app, jar)).data.big as string).length, 5000);
+  });
+
+  it('a bearer header names no client-side session; two tabs writing at once: last write wins', async () => {
+    const app = await serve();
+    const bearer = await call(app, null, 'GET', '/whoami', {
+      headers: { authorization: `Bearer ${'A'.repeat(43)}` },
+    });
+    assert.equal(bearer.res.status, 200);
+    assert.equal((bearer.body as Who).id, null);
+    const jar = new Jar();
+    await call(app, jar, 'GET', '/whoami');
+    await call(app, jar, 'POST', '/set?key=base&value=1');
+    const [tabA, tabB] = [new Jar(), new Jar()];
+    tabA.cookies = new Map(jar.cookies);
+    tabB.cookies = new Map(jar.cookies);
+    await call(app, tabA, 'POST', '/set?key=a&value=1');
+    await call(app, tabB, 'POST', '/set?key=b&value=1');
+    // Each response carries the whole session as its request left it; the browser keeps the last.
+    assert.deepEqual((await whoami(app, tabB)).data, { base: '1', b: '1' });
+    assert.deepEqual((await whoami(app, tabA)).data, { base: '1', a: '1' });
   });
 
   it('an idle session expires: no session, with the reason', async () => {
