@@ -328,6 +328,21 @@ describe.each(ADAPTERS)('client-side sessions through %s', (adapter) => {
     assert.deepEqual((await whoami(app, tabA)).data, { base: '1', a: '1' });
   });
 
+  it('the hijack check ends a session whose user agent changed, and clears its cookies', async () => {
+    const app = await serve({}, { bindUserAgent: true });
+    const jar = new Jar();
+    const ua = { 'user-agent': 'Browser/1.0' };
+    await call(app, jar, 'GET', '/whoami', { headers: ua });
+    await call(app, jar, 'POST', '/big?bytes=5000', { headers: ua });
+    assert.equal(chunks(jar).length, 2);
+    const stolen = await call(app, jar, 'GET', '/whoami', {
+      headers: { 'user-agent': 'Other/2.0' },
+    });
+    assert.equal((stolen.body as Who).id, null);
+    assert.equal((stolen.body as Who).miss?.reason, 'ua_mismatch');
+    assert.deepEqual(chunks(jar), [], 'both chunks cleared');
+  });
+
   it('an idle session expires: no session, with the reason', async () => {
     let now = Date.now();
     const app = await serve({}, { clock: () => now, idleTimeout: 60_000, touchAfter: 1_000 });
