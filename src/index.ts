@@ -3,7 +3,9 @@
  * contracts, config, errors) and the default memory store; backends and adapters are subpath
  * exports (`tessera-session/redis`, `tessera-session/express`, …) so their client libraries stay optional.
  */
+
 export * from './core/client-keys.js';
+export type { ClientSessionScope, ClientSideSessions } from './core/client-side.js';
 export * from './core/config.js';
 export type { KeepData } from './core/data-carry.js';
 export * from './core/device.js';

@@ -1,10 +1,10 @@
 /**
  * The stores as the manager calls them: each method of a `SessionStore` or `RateLimitStore` behind
  * one try/catch, built once per manager (no closure per call), so every failure is reported the
- * same way and re-thrown as a typed `TesseraError` (a `DataTooLargeError` refusal is re-thrown
- * without being reported: it is not a failure of the store).
+ * same way and re-thrown as a typed `TesseraError` (a `DataTooLargeError` or `NotSupportedError`
+ * refusal is re-thrown without being reported: it is not a failure of the store).
  */
-import { DataTooLargeError, StoreError, TesseraError } from './errors.js';
+import { DataTooLargeError, NotSupportedError, StoreError, TesseraError } from './errors.js';
 import type { RateLimitStore, SessionStore } from './types.js';
 
 /** Reports a failed store call (counted, logged, emitted); the manager supplies it. */
@@ -46,8 +46,11 @@ function guarded<T extends object, K extends keyof T & string>(
     try {
       return await Reflect.apply(target[method] as AsyncMethod, target, args);
     } catch (err) {
-      // A refused write (data over `maxDataBytes`) is the caller's input, not a store failure.
-      if (!(err instanceof DataTooLargeError)) report(operation, err);
+      // A refused write (data over `maxDataBytes`) is the caller's input, and an operation the
+      // store cannot offer (`NotSupportedError`, e.g. listing client-side sessions) the caller's
+      // request: neither is a failure of the store.
+      if (!(err instanceof DataTooLargeError || err instanceof NotSupportedError))
+        report(operation, err);
       if (err instanceof TesseraError) throw err;
       throw new StoreError(
         storeName,

@@ -2,6 +2,7 @@
  * The shapes every layer shares: the session record, the store contract, the rate-limit store
  * contract. `core` talks to backends only through these interfaces.
  */
+import type { ClientSideSessions } from './client-side.js';
 
 /** A JSON value: what session data may hold. */
 export type JsonValue =
@@ -214,6 +215,11 @@ export interface StoreCapabilities {
 export interface SessionStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
+  /**
+   * Present on a client-side store (the encrypted cookie store): the HTTP layer then reads and
+   * writes the session in the request's and response's cookies instead of sending a token.
+   */
+  readonly clientSide?: ClientSideSessions;
 
   /**
    * Store a session and enforce the per-user limit in one atomic step. Whatever the id held before

@@ -6,8 +6,14 @@
  */
 import { type SerializeOptions, stringifySetCookie } from 'cookie';
 
-/** A Cookie header longer than this is ignored as a whole (the visitor is treated as anonymous). */
-export const MAX_COOKIE_HEADER_BYTES = 8192;
+/**
+ * A Cookie header longer than this is ignored as a whole (the visitor is treated as anonymous).
+ * The server's own header limit is the real bound (Node's `maxHeaderSize`, 16 KB by default and
+ * raised by the server's `maxHeaderSize` option or `--max-http-header-size`): a header the server
+ * accepted is read whole, so other sites' cookies on the domain never hide the session cookie.
+ * This only guards runtimes that set no limit of their own.
+ */
+export const MAX_COOKIE_HEADER_BYTES = 1_048_576;
 
 /**
  * The two cookie names for one request: with the `__Host-` prefix when the cookies are Secure and
@@ -107,7 +113,7 @@ export function readCookies(header: string | null | undefined, names: CookieName
 }
 
 /** Trims spaces and tabs only, as cookie parsers do (other whitespace is part of the text). */
-function trimSpaces(text: string): string {
+export function trimSpaces(text: string): string {
   let from = 0;
   let to = text.length;
   while (from < to && (text.charCodeAt(from) === 0x20 || text.charCodeAt(from) === 0x09)) from++;
@@ -116,7 +122,7 @@ function trimSpaces(text: string): string {
 }
 
 /** Percent-decodes a value when it holds a `%` and decodes cleanly; otherwise keeps it. */
-function decodeValue(value: string): string {
+export function decodeValue(value: string): string {
   if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
@@ -125,7 +131,7 @@ function decodeValue(value: string): string {
   }
 }
 
-function isPrintableAscii(value: string): boolean {
+export function isPrintableAscii(value: string): boolean {
   return /^[\x21-\x7e]*$/.test(value);
 }
 

@@ -3,10 +3,12 @@
  * check CSRF on unsafe methods, and turn the commit into Set-Cookie headers. Works on any request
  * that can hand over its headers as strings, so the adapters stay thin.
  */
+import type { ClientSessionScope } from '../core/client-side.js';
 import { CsrfError, OriginRefusedError } from '../core/errors.js';
-import type { Session, SessionManager } from '../core/manager-api.js';
-import type { SessionData } from '../core/types.js';
+import type { Session, SessionManager, ValidateReason } from '../core/manager-api.js';
+import type { SessionData, TerminationReason } from '../core/types.js';
 import { clientIp } from './client-ip.js';
+import { chunkHeaders, readChunkCookies, scopedManager } from './client-side.js';
 import {
   type CookieSettings,
   clearCookie,
@@ -23,7 +25,7 @@ import {
   type SessionHttpOptions,
 } from './http-options.js';
 import { answerFor, type ErrorAnswer, errorAnswer, type RefusalRenderer } from './responses.js';
-import { type CommitOutcome, RequestSession } from './session.js';
+import { type CommitOutcome, RequestSession, type SessionMiss } from './session.js';
 
 /** A request as the core sees it: method, path, header strings and the socket's peer. */
 export interface HttpRequestLike {
@@ -117,6 +119,9 @@ export function createSessionHttp<Data extends SessionData>(
         : Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
     return Math.max(0, Math.ceil((end - manager.now()) / 1000)) + DEAD_TOKEN_GRACE_SECONDS;
   }
+
+  /** Set when the manager's store keeps sessions in the client's cookies (the cookie store). */
+  const clientSide = manager.store.clientSide;
   /** The app's refusal page bound to one request, or none. */
   const pageFor = (request: HttpRequestLike): RefusalRenderer | undefined =>
     refusalPage && ((r) => refusalPage({ ...r, method: request.method, path: request.path }));
@@ -150,7 +155,45 @@ export function createSessionHttp<Data extends SessionData>(
       const upgrade = http.isUpgrade(request);
       if (upgrade && !settings.originAllowed(request.header('origin'), request.header('host')))
         throw new OriginRefusedError();
-      const cookies = readCookies(request.header('cookie'), cookiesFor(request).names);
+      const names = cookiesFor(request).names;
+      const ip = clientIp(request.remoteAddress, request.header('x-forwarded-for'), trustProxy);
+      const userAgent = request.header('user-agent') ?? null;
+      // The manager's clock, the one that stamps lastSeenAt: commit() compares the two.
+      const loadedAt = manager.now();
+      if (clientSide) {
+        // The session is in the cookies themselves: no bearer token can name one.
+        const read = readChunkCookies(
+          request.header('cookie'),
+          names.session,
+          names.csrf,
+          clientSide.maxChunks,
+        );
+        const scope = await clientSide.open((i) => read.chunks[i], loadedAt);
+        const scoped = scopedManager(manager, scope);
+        // Any chunk counts as a sent cookie: a leftover chunk without its first one is cleared too.
+        const sent = read.sent.length > 0;
+        const found = scope.token ? await scoped.validate(scope.token, { ip, userAgent }) : null;
+        const session = new RequestSession<Data>({
+          manager: scoped,
+          record: found?.session ?? null,
+          token: scope.token,
+          source: sent ? 'cookie' : null,
+          csrfCookie: read.csrf,
+          ip,
+          userAgent,
+          loadedAt,
+          miss: found
+            ? missOf(found)
+            : sent
+              ? { reason: 'malformed', terminationReason: null }
+              : null,
+          readOnly: upgrade ? 'a WebSocket upgrade' : undefined,
+        });
+        clientSessions.set(session, { scope, sent: read.sent });
+        if (sent && !session.exists) deadCookie.add(session);
+        return session;
+      }
+      const cookies = readCookies(request.header('cookie'), names);
       const headerToken = bearer
         ? readBearer(
             request.header('authorization'),
@@ -159,10 +202,6 @@ export function createSessionHttp<Data extends SessionData>(
         : null;
       const token = headerToken ?? cookies.session;
       const source = headerToken !== null ? 'bearer' : cookies.session !== null ? 'cookie' : null;
-      const ip = clientIp(request.remoteAddress, request.header('x-forwarded-for'), trustProxy);
-      const userAgent = request.header('user-agent') ?? null;
-      // The manager's clock, the one that stamps lastSeenAt: commit() compares the two.
-      const loadedAt = manager.now();
       const found = token ? await manager.validate(token, { ip, userAgent }) : null;
       const session = new RequestSession<Data>({
         manager,
@@ -173,10 +212,7 @@ export function createSessionHttp<Data extends SessionData>(
         ip,
         userAgent,
         loadedAt,
-        miss:
-          found && !found.session
-            ? { reason: found.reason, terminationReason: found.terminationReason ?? null }
-            : null,
+        miss: found ? missOf(found) : null,
         readOnly: upgrade ? 'a WebSocket upgrade' : undefined,
       });
       // A cookie that names no live session is cleared with the response.
@@ -218,13 +254,20 @@ export function createSessionHttp<Data extends SessionData>(
       if (!session.usesCookies) return [];
       const cookies = cookiesFor(request);
       const headers: string[] = [];
-      let sessionToken = outcome.sessionToken;
-      if (sessionToken === undefined && deadCookie.has(session) && !session.exists)
-        sessionToken = null;
       const maxAge = lifetime(session.record, cookies.maxAgeSeconds);
-      if (sessionToken) headers.push(sessionCookie(sessionToken, cookies, maxAge));
-      else if (sessionToken === null)
-        headers.push(clearCookie(cookies.names.session, cookies, true));
+      const client = clientSessions.get(session);
+      if (client)
+        headers.push(
+          ...(await clientCookies(client, session, outcome, cookies, maxAge, manager.now())),
+        );
+      else {
+        let sessionToken = outcome.sessionToken;
+        if (sessionToken === undefined && deadCookie.has(session) && !session.exists)
+          sessionToken = null;
+        if (sessionToken) headers.push(sessionCookie(sessionToken, cookies, maxAge));
+        else if (sessionToken === null)
+          headers.push(clearCookie(cookies.names.session, cookies, true));
+      }
       if (outcome.csrfToken) headers.push(csrfCookie(outcome.csrfToken, cookies, maxAge));
       else if (outcome.csrfToken === null)
         headers.push(clearCookie(cookies.names.csrf, cookies, false));
@@ -241,3 +284,37 @@ export function createSessionHttp<Data extends SessionData>(
 
 /** Sessions whose request carried a cookie for no live session: their cookie is cleared. */
 const deadCookie = new WeakSet<object>();
+
+/** Client-side sessions: the request's scope and the chunk cookies it carried. */
+const clientSessions = new WeakMap<object, { scope: ClientSessionScope; sent: number[] }>();
+
+/** `session.miss` from a validation that found no session. */
+function missOf(found: {
+  reason?: ValidateReason;
+  terminationReason?: TerminationReason;
+}): SessionMiss | null {
+  return found.reason
+    ? { reason: found.reason, terminationReason: found.terminationReason ?? null }
+    : null;
+}
+
+/**
+ * The chunk cookies of a client-side session at commit: sealed again when the request created,
+ * rotated, changed or slid it; cleared when it ended or the request carried a dead one.
+ */
+async function clientCookies(
+  client: { scope: ClientSessionScope; sent: number[] },
+  session: RequestSession<SessionData>,
+  outcome: CommitOutcome,
+  cookies: CookieSettings,
+  maxAge: number | null,
+  now: number,
+): Promise<string[]> {
+  const { scope, sent } = client;
+  const id = session.id;
+  if (outcome.sessionToken === null || (id === null && deadCookie.has(session)))
+    return chunkHeaders(null, sent, cookies, maxAge);
+  const token = outcome.sessionToken ?? (id !== null && scope.changed(id) ? scope.token : null);
+  if (id === null || !token) return [];
+  return chunkHeaders(await scope.seal(id, token, now), sent, cookies, maxAge);
+}

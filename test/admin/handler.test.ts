@@ -315,7 +315,9 @@ describe.skipIf(!redisUp)('Redis', () => {
 
 describe('admin dashboard: stores that cannot list, and outages', () => {
   it('shows a clear notice where the store cannot list sessions (cookie store)', async () => {
-    const store = createCookieStore({ secrets: [randomBytes(32).toString('hex')] }).sessionStore();
+    const store = createCookieStore({ secrets: [randomBytes(32).toString('hex')] }).sessionStore(
+      new Map(),
+    );
     const s = await setup(store);
     try {
       const page = await get(s.admin, '/admin/sessions', s.adminSession);

@@ -4,7 +4,12 @@ import { describe, it } from 'vitest';
 import { handleFetch } from '../../src/adapters/fetch.js';
 import { generateToken } from '../../src/core/tokens.js';
 import { clientIp } from '../../src/http/client-ip.js';
-import { cookieNames, readBearer, readCookies } from '../../src/http/cookies.js';
+import {
+  cookieNames,
+  MAX_COOKIE_HEADER_BYTES,
+  readBearer,
+  readCookies,
+} from '../../src/http/cookies.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import { errorAnswer, wantsHtml } from '../../src/http/responses.js';
 import { createSessionManager } from '../../src/index.js';
@@ -63,7 +68,12 @@ describe('cookie and bearer reading', () => {
       null,
       'the unprefixed name is ignored in production',
     );
-    assert.equal(readCookies(`__Host-tessera=${'x'.repeat(9000)}`, names).session, null);
+    // Other sites' cookies on the domain do not hide the session cookie: the header is read whole.
+    const foreign = Array.from({ length: 90 }, (_, i) => `site${i}=${'f'.repeat(95)}`).join('; ');
+    assert.ok(foreign.length > 9000);
+    assert.equal(readCookies(`${foreign}; __Host-tessera=${t}; ${foreign}`, names).session, t);
+    const over = `__Host-tessera=${t}; pad=${'x'.repeat(MAX_COOKIE_HEADER_BYTES)}`;
+    assert.equal(readCookies(over, names).session, null, 'past the guard the header is ignored');
   });
   it('bearer tokens from Authorization or a configured header', () => {
     assert.equal(readBearer('Bearer abc', null), 'abc');

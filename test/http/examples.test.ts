@@ -20,6 +20,7 @@ const ENTRY: Record<string, string> = {
   'tessera-session/fastify': 'src/adapters/fastify.ts',
   'tessera-session/hono': 'src/adapters/hono.ts',
   'tessera-session/http': 'src/http/index.ts',
+  'tessera-session/cookie': 'src/stores/cookie/index.ts',
 };
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -50,7 +51,7 @@ async function runExample(name: string): Promise<string> {
   return `http://localhost:${port}`;
 }
 
-for (const name of ['express', 'fastify', 'hono']) {
+for (const name of ['express', 'fastify', 'hono', 'cookie-sessions']) {
   describe(`examples/${name}.ts`, () => {
     it('serves a page, logs in with the form token, counts with the header token, refuses without', async () => {
       const base = await runExample(name);

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ConfigError, DataTooLargeError } from '../../src/core/errors.js';
+import { ConfigError, DataTooLargeError, NotSupportedError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { SessionData } from '../../src/core/types.js';
+import { createSessionManager } from '../../src/index.js';
 import {
   CookieTooLargeError,
   createCookieStore,
@@ -34,7 +35,7 @@ function jar(set: { name: string; value: string }[]): Record<string, string> {
 describe('cookie store: contract through a cookie jar', () => {
   // The 4-chunk ceiling is this store's declared size limit, so the large-value case stays under it.
   // Values must fit in the cookies (maxChunks × chunkSize sealed): small sizes for the size tests.
-  testSessionStore(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore(), {
+  testSessionStore(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore(new Map()), {
     largeValueBytes: 2_000,
     dataLimitBytes: 4_096,
   });
@@ -47,10 +48,12 @@ describe('cookie store: contract with server-side generations', () => {
       createCookieStore({
         secrets: [SECRET],
         generations: generationsFromRateLimitStore(createMemoryRateLimitStore()),
-      }).sessionStore(),
+      }).sessionStore(new Map()),
     { largeValueBytes: 2_000, dataLimitBytes: 4_096, prefix: 'cookie+generations' },
   );
-  testDestroyReturnsOwner(it, () => createCookieStore({ secrets: [SECRET] }).sessionStore());
+  testDestroyReturnsOwner(it, () =>
+    createCookieStore({ secrets: [SECRET] }).sessionStore(new Map()),
+  );
 });
 
 describe('cookie store: sealing', () => {
@@ -155,7 +158,7 @@ describe('cookie store: sealing', () => {
         return true;
       },
     );
-    const sessions = store.sessionStore();
+    const sessions = store.sessionStore(new Map());
     await assert.rejects(
       sessions.create(sampleRecord({ data: { notes: 'n'.repeat(20_000) } }, now), {
         maxSessionsPerUser: null,
@@ -186,6 +189,71 @@ describe('cookie store: sealing', () => {
     await limits.reset('tessera:gen:alice');
     assert.equal((await store.unseal(c, now)).record, null, 'a lost generation logs the user out');
     await assert.rejects(createCookieStore({ secrets: [SECRET] }).revokeUser(userId), ConfigError);
+  });
+});
+
+describe('cookie store: the store a manager uses, outside a request', () => {
+  it('refuses what needs a browser’s cookies with NotSupportedError, and revokes through generations', async () => {
+    const now = Date.now();
+    const plain = createCookieStore({ secrets: [SECRET] }).sessionStore();
+    assert.ok(plain.clientSide, 'the adapters see a client-side store');
+    const record = sampleRecord({ userId: 'alice' }, now);
+    const calls: [string, () => Promise<unknown>][] = [
+      ['create', () => plain.create(record, { maxSessionsPerUser: null, now })],
+      ['get', () => plain.get(record.id, now)],
+      ['patch', () => plain.patch(record.id, { set: { a: 1 } }, now)],
+      ['destroy', () => plain.destroy(record.id, 'admin', now)],
+      ['regenerate', () => plain.regenerate(record.id, record, { maxSessionsPerUser: null, now })],
+      ['listUser', () => plain.listUser('alice', now)],
+      ['destroyUser', () => plain.destroyUser('alice', { reason: 'logout-all', now })],
+    ];
+    for (const [name, run] of calls)
+      await assert.rejects(run(), (err: unknown) => {
+        assert.ok(err instanceof NotSupportedError, name);
+        assert.equal(err.code, 'NOT_SUPPORTED');
+        assert.match(err.message, /the cookie store/);
+        return true;
+      });
+    await assert.rejects(plain.listUser('alice', now), /cannot list a user's sessions/);
+    await assert.rejects(plain.destroy(record.id, 'admin', now), /cannot end another browser/);
+    await assert.rejects(
+      plain.destroyUser('alice', { reason: 'logout-all', now }),
+      /without `generations`/,
+    );
+    assert.equal(await plain.cleanup(now), 0);
+
+    const limits = createMemoryRateLimitStore();
+    const store = createCookieStore({
+      secrets: [SECRET],
+      generations: generationsFromRateLimitStore(limits),
+    });
+    const sealed = jar((await store.seal(record, now)).set);
+    assert.ok((await store.unseal(sealed, now)).record);
+    assert.deepEqual(
+      await store.sessionStore().destroyUser('alice', { reason: 'logout-all', now }),
+      [],
+      'the ids are unknown: they live in the browsers',
+    );
+    assert.deepEqual(await store.unseal(sealed, now), { record: null, reason: 'terminated' });
+  });
+
+  it('a manager on it refuses listing, ending by id and creating outside a request', async () => {
+    const manager = createSessionManager({
+      store: createCookieStore({ secrets: [SECRET] }).sessionStore(),
+      cleanupInterval: false,
+    });
+    const storeErrors: unknown[] = [];
+    manager.on('storeError', (e) => storeErrors.push(e));
+    try {
+      await assert.rejects(manager.listUserSessions('alice'), NotSupportedError);
+      await assert.rejects(manager.terminate('a'.repeat(64)), NotSupportedError);
+      await assert.rejects(manager.terminateUser('alice'), NotSupportedError);
+      await assert.rejects(manager.create({ userId: 'alice' }), NotSupportedError);
+      assert.deepEqual(storeErrors, [], 'a capability refusal is not a store failure');
+      assert.equal((await manager.stats()).counters.storeErrors, 0);
+    } finally {
+      await manager.close();
+    }
   });
 });
 

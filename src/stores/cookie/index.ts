@@ -5,37 +5,28 @@
  * being silently truncated. Anything that does not unseal whole (tampered, truncated, re-ordered,
  * expired, sealed with an unknown key) is "no session" with a logged reason, never an exception.
  *
- * The HTTP layer calls `seal` when a response ends and `unseal` on each request. A cookie store
- * cannot list a user's sessions, nor kill one stolen cookie before it expires; with `generations`
- * (a per-user counter kept in any other store) `revokeUser` kills every cookie of a user at once.
- * `sessionStore(jar)` offers the same sealing behind the `SessionStore` contract over a cookie jar.
+ * Given to a manager as `sessionStore()`, it is driven by the HTTP adapters (./client-side.ts): each
+ * request's session is the one its cookies carry, sealed again into the response's cookies when it
+ * changes. A cookie store cannot list a user's sessions, nor kill one stolen cookie before it
+ * expires; with `generations` (a per-user counter kept in a server-side store) "log out
+ * everywhere" kills every cookie of a user at once. `seal` / `unseal` serve custom request handling;
+ * `sessionStore(jar)` runs the same sealing behind the `SessionStore` contract over a cookie jar.
  */
 import { ConfigError, DataTooLargeError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
-import {
-  byRecentActivity,
-  expiresAt,
-  expiryReason,
-  isLive,
-  isSessionRecord,
-  patched,
-  touchDue,
-  touched,
-} from '../../core/record.js';
+import { expiresAt, expiryReason, isSessionRecord } from '../../core/record.js';
+import { isWellFormedToken, sessionIdFor } from '../../core/tokens.js';
 import type {
-  CreateOptions,
   HealthReport,
   LookupResult,
-  RegenerateResult,
-  SessionPatch,
   SessionRecord,
   SessionStore,
   StoreCapabilities,
-  TerminationReason,
-  TouchPolicy,
 } from '../../core/types.js';
 import { integerInRange } from '../options.js';
+import { createClientSide, type ScopedOperations } from './client-side.js';
 import type { GenerationStore } from './generations.js';
+import { jarStore } from './jar-store.js';
 import { type CookieSecret, type SealingKey, seal, sealingKeys, unseal } from './seal.js';
 
 export {
@@ -124,15 +115,23 @@ export interface CookieStore {
   unseal(cookies: CookieSource, now: number): Promise<LookupResult>;
   /** Kills every cookie of `userId` sealed so far (needs `generations`, else `ConfigError`). */
   revokeUser(userId: string): Promise<void>;
-  /** The `SessionStore` contract over a cookie jar (a `Map` of session id → that client's cookies). */
+  /**
+   * The store to give a manager. Inside a request handled by the adapters (`tesseraSession`,
+   * `handleFetch`) it acts on that request's cookies. Outside a request it acts on `jar` (a `Map` of
+   * session id → that client's cookies, for tests and scripts) when given; without one, what needs a
+   * browser's cookies throws `NotSupportedError`, and `destroyUser` bumps the user's generation.
+   */
   sessionStore(jar?: CookieJar): SessionStore;
 }
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-interface Payload {
+/** What a cookie seals: the record, the user's generation, and (through the HTTP layer) the token. */
+export interface Payload {
   r: SessionRecord;
   g: string | null;
+  /** The session's token, sealed by the HTTP layer so the manager can validate it. */
+  t?: string;
 }
 
 export function createCookieStore(options: CookieStoreOptions): CookieStore {
@@ -175,157 +174,129 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
     return result;
   }
 
-  async function sealRecord(record: SessionRecord, _now: number): Promise<SealedCookies> {
-    const g =
-      record.userId !== null && generations ? await generations.current(record.userId) : null;
-    const token = seal(JSON.stringify({ r: record, g } satisfies Payload), keys[0]!, cookieName);
+  /** The sealed cookie values of a payload, chunk 0 first. Throws `CookieTooLargeError`. */
+  function sealPayload(payload: Payload): string[] {
+    const token = seal(JSON.stringify(payload), keys[0]!, cookieName);
     // The first cookie carries the chunk count: `<n>~<piece>`; every chunk is non-empty.
     let count = Math.max(1, Math.ceil(token.length / chunkSize));
     while (`${count}~${token}`.length > count * chunkSize) count++;
     if (count > maxChunks) throw new CookieTooLargeError(token.length, count, maxChunks, chunkSize);
     const body = `${count}~${token}`;
-    const set = Array.from({ length: count }, (_, i) => ({
-      name: chunkName(i),
-      value: body.slice(i * chunkSize, (i + 1) * chunkSize),
-    }));
-    return { set, clear: cookieNames.slice(count), expiresAt: expiresAt(record) };
+    return Array.from({ length: count }, (_, i) => body.slice(i * chunkSize, (i + 1) * chunkSize));
   }
 
-  async function unsealCookies(source: CookieSource, now: number): Promise<LookupResult> {
-    const read = typeof source === 'function' ? source : (name: string) => source[name];
-    const notFound = { record: null, reason: 'not_found' } as const;
+  /** The user's current generation (`null` for an anonymous session or without generations). */
+  async function generationOf(userId: string | null): Promise<string | null> {
+    return userId !== null && generations ? await generations.current(userId) : null;
+  }
+
+  async function sealRecord(record: SessionRecord, _now: number): Promise<SealedCookies> {
+    const values = sealPayload({ r: record, g: await generationOf(record.userId) });
+    const set = values.map((value, i) => ({ name: chunkName(i), value }));
+    return { set, clear: cookieNames.slice(values.length), expiresAt: expiresAt(record) };
+  }
+
+  /** Reads and authenticates the payload from the chunks (`read(i)`); never throws. */
+  function readPayload(
+    read: (index: number) => string | undefined,
+  ): { payload: Payload } | { reason: CookieRejection } {
     let payload: Partial<Payload>;
     try {
-      const head = read(cookieName);
-      if (head === undefined || head === '') return refuse('absent', notFound);
+      const head = read(0);
+      if (head === undefined || head === '') return { reason: 'absent' };
       const match = /^([1-9][0-9]?)~/.exec(head);
-      if (!match) return refuse('malformed', notFound);
+      if (!match) return { reason: 'malformed' };
       const count = Number(match[1]);
-      if (count > maxChunks) return refuse('too_many_chunks', notFound);
+      if (count > maxChunks) return { reason: 'too_many_chunks' };
       const pieces = [head];
       for (let i = 1; i < count; i++) {
-        const piece = read(chunkName(i));
-        if (piece === undefined || piece === '') return refuse('missing_chunk', notFound);
+        const piece = read(i);
+        if (piece === undefined || piece === '') return { reason: 'missing_chunk' };
         pieces.push(piece);
       }
       const opened = unseal(pieces.join('').slice(match[0].length), keys, cookieName);
-      if (!opened.ok) return refuse(opened.reason, notFound);
+      if (!opened.ok) return { reason: opened.reason };
       payload = JSON.parse(opened.plaintext) as Partial<Payload>;
     } catch {
-      return refuse('bad_payload', notFound);
+      return { reason: 'bad_payload' };
     }
     if (
       typeof payload !== 'object' ||
       payload === null ||
       !isSessionRecord(payload.r) ||
-      !(payload.g === null || typeof payload.g === 'string')
+      !(payload.g === null || typeof payload.g === 'string') ||
+      !(
+        payload.t === undefined ||
+        (isWellFormedToken(payload.t) && sessionIdFor(payload.t) === payload.r.id)
+      )
     )
-      return refuse('bad_payload', notFound);
-    const record = payload.r;
+      return { reason: 'bad_payload' };
+    return { payload: payload as Payload };
+  }
+
+  async function unsealCookies(source: CookieSource, now: number): Promise<LookupResult> {
+    const read = typeof source === 'function' ? source : (name: string) => source[name];
+    const notFound = { record: null, reason: 'not_found' } as const;
+    const opened = readPayload((i) => read(chunkName(i)));
+    if ('reason' in opened) return refuse(opened.reason, notFound);
+    const { r: record, g } = opened.payload;
     const expired = expiryReason(record, now);
     if (expired) return refuse('expired', { record: null, reason: expired });
     // Outside the try: a generation store that is down is an outage, not "no session".
     if (record.userId !== null && generations) {
-      if (payload.g !== (await generations.current(record.userId)))
+      if (g !== (await generations.current(record.userId)))
         return refuse('revoked', { record: null, reason: 'terminated' });
     }
     return { record, touched: false };
   }
 
-  function view(jar: CookieJar): SessionStore {
-    // Writes to one id run one after another, as one browser's requests would be applied.
-    const queues = new Map<string, Promise<unknown>>();
-    function serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-      const prev = queues.get(id) ?? Promise.resolve();
-      const run = prev.then(fn, fn);
-      const tail = run.catch(() => {});
-      queues.set(id, tail);
-      void tail.then(() => {
-        if (queues.get(id) === tail) queues.delete(id);
-      });
-      return run;
-    }
-    async function lookup(id: string, now: number): Promise<LookupResult> {
-      const cookies = jar.get(id);
-      if (!cookies) return { record: null, reason: 'not_found' };
-      const found = await unsealCookies(cookies, now);
-      if (found.record && found.record.id !== id) return { record: null, reason: 'not_found' };
-      return found;
-    }
-    async function write(record: SessionRecord, now: number): Promise<void> {
-      const sealed = await sealRecord(record, now);
-      jar.set(id(record), Object.fromEntries(sealed.set.map((c) => [c.name, c.value])));
-    }
-    const id = (r: SessionRecord) => r.id;
-    async function ofUser(userId: string, now: number): Promise<SessionRecord[]> {
-      const out: SessionRecord[] = [];
-      for (const key of [...jar.keys()]) {
-        const found = await lookup(key, now);
-        if (found.record?.userId === userId) out.push(found.record);
-      }
-      return out.sort(byRecentActivity);
-    }
+  const client = createClientSide({
+    storeName: COOKIE_STORE_NAME,
+    maxChunks,
+    generations,
+    readPayload,
+    sealPayload,
+    refused: (reason) => refuse(reason, { record: null, reason: 'not_found' }),
+  });
+
+  /**
+   * The store a manager uses. Inside a request handled by the HTTP layer every operation acts on
+   * that request's cookies; outside one, on `jar` when given (tests, scripts), else an operation
+   * that needs a browser's cookies throws `NotSupportedError`.
+   */
+  function sessionStoreOf(jar: CookieJar | undefined): SessionStore {
+    const local = jar ? jarStore(jar, sealRecord, unsealCookies, capabilities) : undefined;
+    const here = (operation: string): ScopedOperations => {
+      const scoped = client.current() ?? local;
+      if (!scoped) throw client.outsideRequest(operation);
+      return scoped;
+    };
     return {
       name: COOKIE_STORE_NAME,
       capabilities,
-      async create(record: SessionRecord, options: CreateOptions) {
-        await serial(record.id, () => write(record, options.now));
-        return { evicted: [] };
+      clientSide: client.clientSide,
+      create: async (record, options) => here('create').create(record, options),
+      get: async (id, now, touch) => here('reading a session').get(id, now, touch),
+      patch: async (id, patch, now) => here('update').patch(id, patch, now),
+      async destroy(id, reason, now) {
+        const scoped = client.current() ?? local;
+        if (!scoped) throw client.cannotEndOther();
+        return scoped.destroy(id, reason, now);
       },
-      get(sid: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
-        return serial(sid, async () => {
-          const found = await lookup(sid, now);
-          if (!found.record || !touch || !touchDue(found.record, touch, now)) return found;
-          const next = touched(found.record, touch, now);
-          await write(next, now);
-          return { record: next, touched: true };
-        });
+      regenerate: async (oldId, record, options) =>
+        here('regenerate').regenerate(oldId, record, options),
+      async destroyUser(userId, options) {
+        const scoped = client.current() ?? local;
+        if (scoped) return scoped.destroyUser(userId, options);
+        await client.revokeUser(userId);
+        return [];
       },
-      patch(sid: string, patch: SessionPatch, now: number) {
-        return serial(sid, async () => {
-          const found = await lookup(sid, now);
-          if (!found.record) return null;
-          const next = patched(found.record, patch);
-          await write(next, now);
-          return next;
-        });
+      async listUser(userId, now) {
+        if (!local || client.current()) throw client.cannotList();
+        return local.listUser(userId, now);
       },
-      destroy(sid: string, _reason: TerminationReason, now: number) {
-        return serial(sid, async () => {
-          const found = await lookup(sid, now);
-          jar.delete(sid);
-          return found.record ? { userId: found.record.userId } : null;
-        });
-      },
-      async destroyUser(userId, { exceptId, now }) {
-        const ended: string[] = [];
-        for (const r of await ofUser(userId, now)) {
-          if (r.id === exceptId) continue;
-          jar.delete(r.id);
-          ended.push(r.id);
-        }
-        return ended;
-      },
-      regenerate(oldId: string, record: SessionRecord, options: CreateOptions) {
-        return serial(oldId, async (): Promise<RegenerateResult> => {
-          const found = await lookup(oldId, options.now);
-          if (!found.record) return { ok: false, evicted: [] };
-          jar.delete(oldId);
-          await serial(record.id, () => write(record, options.now));
-          return { ok: true, evicted: [] };
-        });
-      },
-      listUser: ofUser,
-      async cleanup(now: number) {
-        let removed = 0;
-        for (const key of [...jar.keys()]) {
-          const found = await lookup(key, now);
-          if (found.record === null) {
-            jar.delete(key);
-            if (found.reason === 'expired_idle' || found.reason === 'expired_absolute') removed++;
-          } else if (!isLive(found.record, now)) jar.delete(key);
-        }
-        return removed;
+      async cleanup(now) {
+        return local && !client.current() ? local.cleanup(now) : 0;
       },
       async health(): Promise<HealthReport> {
         return { ok: true, store: COOKIE_STORE_NAME, latencyMs: 0, detail: 'client-side cookies' };
@@ -348,8 +319,8 @@ export function createCookieStore(options: CookieStoreOptions): CookieStore {
         );
       await generations.bump(userId);
     },
-    sessionStore(jar: CookieJar = new Map()) {
-      return view(jar);
+    sessionStore(jar?: CookieJar) {
+      return sessionStoreOf(jar);
     },
   };
 }
