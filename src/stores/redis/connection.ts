@@ -44,7 +44,8 @@ export function connect(
   }
   const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
   const { retryDelay: _r, ...connectionFields } = cfg;
-  const { cleanupBatchSize: _b, logger: _l, buckets: _n, ...redisConfig } = connectionFields;
+  const { cleanupBatchSize: _b, logger: _l, buckets: _n, ...storeFields } = connectionFields;
+  const { waitReplicas: _w, waitTimeout: _wt, ...redisConfig } = storeFields;
   const config = resolveRedisConfig(redisConfig);
   const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
   const kind = oneOf('redis.clientLibrary', clientLibrary ?? REDIS_DEFAULTS.clientLibrary, [

@@ -7,7 +7,7 @@
  * (node-redis or ioredis). Walks over every bucket are in ./bucket-walks.ts; the fixed-window
  * `RateLimitStore` is in ./rate-limit.ts.
  */
-import { DataTooLargeError } from '../../core/errors.js';
+import { ConfigError, DataTooLargeError, StoreUnavailableError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiryReason, touchDue } from '../../core/record.js';
 import type {
@@ -25,7 +25,7 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
-import { positiveInteger, retentionOption } from '../options.js';
+import { durationOption, positiveInteger, retentionOption } from '../options.js';
 import { bucketWalks } from './bucket-walks.js';
 import { bucketOfId, bucketOfUser, bucketTags, idMember } from './buckets.js';
 import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
@@ -39,10 +39,12 @@ import {
   CREATE,
   DESTROY,
   DESTROY_USER,
+  LIST,
   LIST_USER,
   type LuaScript,
   PATCH,
   REGENERATE,
+  STATS,
   TOUCH,
 } from './scripts.js';
 import { readSession } from './session-read.js';
@@ -55,6 +57,14 @@ export {
   type RedisStoreOptions,
 } from './options.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit.js';
+
+const READ_ONLY: ReadonlySet<LuaScript> = new Set([LIST, LIST_USER, STATS]);
+
+function nonNegativeInteger(field: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0)
+    throw new ConfigError(field, `must be an integer 0 or more, got ${String(value)}`);
+  return value as number;
+}
 
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
   const logger = options.logger ?? silentLogger;
@@ -70,6 +80,19 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     options.buckets ?? (cluster ? REDIS_DEFAULTS.clusterBuckets : REDIS_DEFAULTS.buckets),
   );
   const tags = bucketTags(prefix, buckets);
+  const waitReplicas = nonNegativeInteger(
+    'redis.waitReplicas',
+    options.waitReplicas ?? REDIS_DEFAULTS.waitReplicas,
+  );
+  const waitTimeout = durationOption(
+    'redis.waitTimeout',
+    options.waitTimeout ?? REDIS_DEFAULTS.waitTimeout,
+  );
+  if (waitReplicas > 0 && (options.client as { isCluster?: unknown } | undefined)?.isCluster)
+    throw new ConfigError(
+      'redis.waitReplicas',
+      'needs a node-redis client on a Cluster (createCluster): an ioredis Cluster may send WAIT to another node than the one written',
+    );
   const { conn } = connect(options, logger);
   const checkLayout = layoutCheck(prefix, buckets);
 
@@ -83,8 +106,20 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
   const keyOf = (id: string) => `${tagOf(id)}s:${idMember(id)}`;
 
   async function run(script: LuaScript, tag: string, now: number, args: string[]) {
+    const c = await client();
     // Keys a script touches are built from the tag (one slot); the declared one routes it.
-    return (await client()).run(script, [`${tag}e`], [tag, String(now), String(grace), ...args]);
+    const route = `${tag}e`;
+    const reply = await c.run(script, [route], [tag, String(now), String(grace), ...args]);
+    if (waitReplicas > 0 && !READ_ONLY.has(script)) {
+      const acknowledged = await c.wait(route, waitReplicas, waitTimeout);
+      if (acknowledged < waitReplicas)
+        throw new StoreUnavailableError(
+          REDIS_STORE_NAME,
+          c.address,
+          `the write reached ${acknowledged} of ${waitReplicas} replicas within ${waitTimeout} ms (waitReplicas): a failover may lose it`,
+        );
+    }
+    return reply;
   }
 
   /**
