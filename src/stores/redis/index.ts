@@ -191,6 +191,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
         idMember(id),
         String(touch.touchAfter),
         String(touch.idleTimeout),
+        touch.setWindow ? '1' : '0',
       ]);
       wrote([id]);
       return lookup(id, reply);
