@@ -7,7 +7,12 @@
  * (node-redis or ioredis). Walks over every bucket are in ./bucket-walks.ts; the fixed-window
  * `RateLimitStore` is in ./rate-limit.ts.
  */
-import { ConfigError, DataTooLargeError, StoreUnavailableError } from '../../core/errors.js';
+import {
+  ConfigError,
+  DataTooLargeError,
+  InvalidInputError,
+  StoreUnavailableError,
+} from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiryReason, touchDue } from '../../core/record.js';
 import type {
@@ -57,6 +62,9 @@ export {
   type RedisStoreOptions,
 } from './options.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit.js';
+
+/** The longest idle window a touch may set: 100 years, far inside the layout's integers. */
+const MAX_WINDOW = 100 * 365 * 86_400_000;
 
 const READ_ONLY: ReadonlySet<LuaScript> = new Set([LIST, LIST_USER, STATS]);
 
@@ -187,6 +195,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       const expired = expiryReason(record, now);
       if (expired) return { record: null, reason: expired };
       if (!touch || !touchDue(record, touch, now)) return { record, touched: false };
+      if (!(touch.idleTimeout >= 0 && touch.idleTimeout <= MAX_WINDOW))
+        throw new InvalidInputError(
+          'touch.idleTimeout',
+          `must be 0 to ${MAX_WINDOW} ms, got ${touch.idleTimeout}`,
+        );
       const reply = await run(TOUCH, tagOf(id), now, [
         idMember(id),
         String(touch.touchAfter),
