@@ -98,8 +98,19 @@ export type LookupResult<Data extends SessionData = SessionData> =
 export interface TouchPolicy {
   /** Touch only when `now - lastSeenAt >= touchAfter`. */
   touchAfter: number;
-  /** The new idle expiry is `min(now + idleTimeout, absoluteExpiresAt)`. */
+  /**
+   * The cap on the session's idle window: the new idle expiry is `min(now + min(idleExpiresAt -
+   * lastSeenAt, idleTimeout), absoluteExpiresAt)`, so a session keeps the idle window it was
+   * created with, and never slides further than the manager allows.
+   */
   idleTimeout: number;
+  /**
+   * The idle window becomes `idleTimeout` itself, longer or shorter than the session's own: the new
+   * idle expiry is `min(now + idleTimeout, absoluteExpiresAt)`. What the express-session store's
+   * `touch` asks when the cookie's `maxAge` changed.
+   * @default false (the session's own window, capped by idleTimeout)
+   */
+  setWindow?: boolean;
 }
 
 /** A delta write: only the keys named change; concurrent deltas on other keys are all kept. */
@@ -290,6 +301,17 @@ export interface SessionStore {
   cleanup(now: number): Promise<number>;
 
   health(): Promise<HealthReport>;
+
+  /**
+   * Whether a session with this id may belong to this user, for a store that places sessions by id
+   * (the Redis store over several Cluster buckets: a user's sessions must share the user's bucket
+   * for the per-user limit and "log out everywhere" to stay atomic). The manager draws new tokens
+   * until the id fits the user it creates the session for (about as many draws as there are
+   * buckets). A session created with an id that does not fit still works, but the per-user limit
+   * counts only the user's sessions in its bucket. Absent: every id fits every user.
+   * @default undefined (every id fits)
+   */
+  idFitsUser?(id: string, userId: string): boolean;
 
   /** Release connections and timers. A store built from a caller's client leaves that client open. */
   close(): Promise<void>;
