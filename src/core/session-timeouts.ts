@@ -44,6 +44,19 @@ export interface OwnTimeouts {
   absolute?: number | false;
 }
 
+const UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1_000],
+];
+
+/** `ms` in the largest unit that divides it (`"30d"`, `"90s"`), for messages. */
+function human(ms: number): string {
+  for (const [unit, size] of UNITS) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
 function duration(field: string, value: unknown, orOff: boolean): number {
   const ms = parseDuration(value as Duration);
   if (ms === null || ms === 0)
@@ -65,12 +78,12 @@ export function checkTimeouts(bounds: TimeoutBounds, input: SessionTimeouts): Ow
     if (idle <= bounds.touchAfter)
       throw new InvalidInputError(
         'idleTimeout',
-        `must be longer than touchAfter (${bounds.touchAfter} ms), or an active session would expire between touches`,
+        `${human(idle)} is not longer than touchAfter (${human(bounds.touchAfter)}): an active session would expire between touches`,
       );
     if (idle > bounds.maxIdleTimeout)
       throw new InvalidInputError(
         'idleTimeout',
-        `${idle} ms is longer than maxIdleTimeout (${bounds.maxIdleTimeout} ms); raise the manager's maxIdleTimeout to allow it`,
+        `${human(idle)} is longer than maxIdleTimeout (${human(bounds.maxIdleTimeout)}); raise the manager's maxIdleTimeout to allow it`,
       );
     own.idle = idle;
   }
@@ -79,7 +92,7 @@ export function checkTimeouts(bounds: TimeoutBounds, input: SessionTimeouts): Ow
       if (bounds.maxAbsoluteTimeout !== false)
         throw new InvalidInputError(
           'absoluteTimeout',
-          `false (no absolute lifetime) needs the manager's maxAbsoluteTimeout to be false; it is ${bounds.maxAbsoluteTimeout} ms`,
+          `false (no absolute lifetime) needs the manager's maxAbsoluteTimeout to be false; it is ${human(bounds.maxAbsoluteTimeout)}`,
         );
       own.absolute = false;
     } else {
@@ -87,7 +100,7 @@ export function checkTimeouts(bounds: TimeoutBounds, input: SessionTimeouts): Ow
       if (bounds.maxAbsoluteTimeout !== false && absolute > bounds.maxAbsoluteTimeout)
         throw new InvalidInputError(
           'absoluteTimeout',
-          `${absolute} ms is longer than maxAbsoluteTimeout (${bounds.maxAbsoluteTimeout} ms); raise the manager's maxAbsoluteTimeout to allow it`,
+          `${human(absolute)} is longer than maxAbsoluteTimeout (${human(bounds.maxAbsoluteTimeout)}); raise the manager's maxAbsoluteTimeout to allow it`,
         );
       own.absolute = absolute;
     }
