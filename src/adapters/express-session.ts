@@ -9,6 +9,9 @@
  *   stored again), re-reads the owner (`userIdOf`) and moves the session between user indexes;
  * - `set` or `touch` with a cookie whose expiry is at or before now destroys the session;
  * - `touch` writes the new cookie (its `expires`/`maxAge`) and slides the record's expiry to it;
+ * - a cookie whose lifetime grew ("remember me": `req.session.cookie.maxAge = …`) is followed: a
+ *   Tessera session slides by the idle window it was created with, so a `set` or `touch` whose
+ *   cookie lasts longer than that window stores the session again with the new one;
  * - callbacks run outside any promise chain, so an exception thrown in one is an uncaught
  *   exception, as with MemoryStore, never a swallowed rejection and a hung request.
  */
@@ -52,6 +55,13 @@ export interface TesseraStoreOptions {
 
 /** Sessions read per `list` call by `all()` and `clear()`. */
 const PAGE = 500;
+
+/**
+ * How much longer than a record's idle window a cookie may last before the session is stored
+ * again with the longer window. Cookie expiries are computed when a request starts and the window
+ * when it is saved, so they differ by the request's duration; a real change of `maxAge` is larger.
+ */
+const WINDOW_SLACK_MS = 60_000;
 
 export class TesseraStore extends session.Store {
   readonly store: SessionStore;
@@ -103,16 +113,19 @@ export class TesseraStore extends session.Store {
       const userId = this.#userIdOf(sess);
       // A live session is replaced whole, its owner moved, in one atomic patch: of concurrent sets
       // one is stored as it was given, never a mix of them.
-      if (await this.store.patch(id, { set: data, replace: true, userId }, now)) {
+      const updated = await this.store.patch(id, { set: data, replace: true, userId }, now);
+      if (updated && !outgrown(updated, expiresAt, now)) {
         await this.#slide(id, expiresAt, now);
         return;
       }
-      // None is live (new, destroyed, cleared or expired): stored again, as MemoryStore does.
+      // None is live (new, destroyed, cleared or expired): stored again, as MemoryStore does. Or
+      // the cookie outlasts the idle window the record was created with: stored again with the
+      // new window (a set stores the session whole, whatever the id held).
       const record: SessionRecord = {
         id,
         userId,
         data,
-        createdAt: now,
+        createdAt: updated?.createdAt ?? now,
         lastSeenAt: now,
         idleExpiresAt: expiresAt,
         absoluteExpiresAt: null,
@@ -139,8 +152,22 @@ export class TesseraStore extends session.Store {
       // The new cookie is part of the session `get` returns; a session that is gone stays gone.
       const cookie = plain({ cookie: sess.cookie } as unknown as SessionData).cookie;
       if (cookie === undefined) return this.#slide(id, expiresAt, now);
-      if (await this.store.patch(id, { set: { cookie } }, now))
-        await this.#slide(id, expiresAt, now);
+      const updated = await this.store.patch(id, { set: { cookie } }, now);
+      if (!updated) return;
+      if (!outgrown(updated, expiresAt, now)) return this.#slide(id, expiresAt, now);
+      // The cookie's lifetime grew past the record's idle window, which a touch cannot widen: the
+      // record the patch answered is stored again with the new window. (A destroy or set landing
+      // between the patch and this create is overwritten: a narrow race, only on such a change.)
+      await this.store.create(
+        {
+          ...updated,
+          lastSeenAt: now,
+          idleExpiresAt: expiresAt,
+          absoluteExpiresAt: null,
+          version: updated.version + 1,
+        },
+        { maxSessionsPerUser: null, now },
+      );
     });
   }
 
@@ -180,7 +207,11 @@ export class TesseraStore extends session.Store {
     });
   }
 
-  /** Moves the idle expiry to `expiresAt` (a touch with `idleTimeout = expiresAt - now`). */
+  /**
+   * Moves the idle expiry to `expiresAt`: a touch capped at `expiresAt - now`, which the record's
+   * idle window reaches (see `outgrown`), so the expiry lands on the cookie's, or up to
+   * `WINDOW_SLACK_MS` before it.
+   */
   async #slide(id: string, expiresAt: number, now: number): Promise<void> {
     await this.store.get(id, now, { touchAfter: 0, idleTimeout: Math.max(1, expiresAt - now) });
   }
@@ -201,6 +232,11 @@ export class TesseraStore extends session.Store {
       if (sessions.length < PAGE) return;
     }
   }
+}
+
+/** Whether a cookie expiring at `expiresAt` outlasts the idle window `record` was created with. */
+function outgrown(record: SessionRecord, expiresAt: number, now: number): boolean {
+  return expiresAt - now > record.idleExpiresAt - record.lastSeenAt + WINDOW_SLACK_MS;
 }
 
 /** JSON round trip: dates become strings, as express-session expects on `get`. */
