@@ -37,12 +37,11 @@ interface StoreFactory {
   ): Promise<RateLimitStore | null>;
 }
 
-async function openStore(): Promise<{
+async function openStore(env: EnvConfig): Promise<{
   store: SessionStore;
   rateLimitStore: RateLimitStore | null;
   label: string;
 }> {
-  const env = configFromEnv();
   if (process.env.SESSION_STORAGE) {
     // The shared factory (src/stores/from-config.ts) builds any backend from the environment.
     const factoryPath = '../src/stores/from-config.js';
@@ -65,13 +64,15 @@ async function openStore(): Promise<{
   return { store, rateLimitStore: null, label: `SQLite at ${file}` };
 }
 
-const { store, rateLimitStore, label } = await openStore();
-const env = configFromEnv();
+// An unknown SESSION_*, REDIS_* or MEMCACHED_* variable is logged as a warning (named, not shown).
+const env = configFromEnv(process.env, { logger });
+const { store, rateLimitStore, label } = await openStore(env);
 const manager = createSessionManager<DemoData>({
   store,
   logger,
   idleTimeout: env.idleTimeout ?? '30m',
   maxSessionsPerUser: env.maxSessionsPerUser ?? 5,
+  ...(env.cleanupInterval !== undefined ? { cleanupInterval: env.cleanupInterval } : {}),
   ...(rateLimitStore ? { rateLimit: { store: rateLimitStore } } : {}),
 });
 const mode = process.env.NODE_ENV === 'production' ? 'production' : 'development';
