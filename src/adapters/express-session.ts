@@ -92,6 +92,19 @@ export class TesseraStore extends session.Store {
     return Number.isFinite(at) ? at : now + this.#ttl;
   }
 
+  /**
+   * When express-session last reset the cookie (`expires - originalMaxAge`, just before it calls
+   * `set` or `touch`): the session's idle window counts from then, so it is exactly the cookie's
+   * `maxAge` however long the request took to reach the store, and each slide lands on the
+   * cookie's expiry. `now` when that time is not within the last `WINDOW_SLACK_MS`.
+   */
+  #cookieTime(sess: SessionData, expiresAt: number, now: number): number {
+    const maxAge = sess.cookie?.originalMaxAge;
+    if (typeof maxAge !== 'number' || !sess.cookie?.expires) return now;
+    const at = expiresAt - maxAge;
+    return at <= now && now - at <= WINDOW_SLACK_MS ? at : now;
+  }
+
   override get(sid: string, callback: Callback<SessionData | null>): void {
     run(callback, async () => {
       const found = await this.store.get(sessionIdFor(sid), this.#clock());
@@ -113,9 +126,10 @@ export class TesseraStore extends session.Store {
       const userId = this.#userIdOf(sess);
       // A live session is replaced whole, its owner moved, in one atomic patch: of concurrent sets
       // one is stored as it was given, never a mix of them.
+      const at = this.#cookieTime(sess, expiresAt, now);
       const updated = await this.store.patch(id, { set: data, replace: true, userId }, now);
-      if (updated && !outgrown(updated, expiresAt, now)) {
-        await this.#slide(id, expiresAt, now);
+      if (updated && !outgrown(updated, expiresAt, at)) {
+        await this.#slide(id, expiresAt, at);
         return;
       }
       // None is live (new, destroyed, cleared or expired): stored again, as MemoryStore does. Or
@@ -125,8 +139,8 @@ export class TesseraStore extends session.Store {
         id,
         userId,
         data,
-        createdAt: updated?.createdAt ?? now,
-        lastSeenAt: now,
+        createdAt: updated?.createdAt ?? at,
+        lastSeenAt: at,
         idleExpiresAt: expiresAt,
         absoluteExpiresAt: null,
         ip: null,
@@ -152,16 +166,17 @@ export class TesseraStore extends session.Store {
       // The new cookie is part of the session `get` returns; a session that is gone stays gone.
       const cookie = plain({ cookie: sess.cookie } as unknown as SessionData).cookie;
       if (cookie === undefined) return this.#slide(id, expiresAt, now);
+      const at = this.#cookieTime(sess, expiresAt, now);
       const updated = await this.store.patch(id, { set: { cookie } }, now);
       if (!updated) return;
-      if (!outgrown(updated, expiresAt, now)) return this.#slide(id, expiresAt, now);
+      if (!outgrown(updated, expiresAt, at)) return this.#slide(id, expiresAt, at);
       // The cookie's lifetime grew past the record's idle window, which a touch cannot widen: the
       // record the patch answered is stored again with the new window. (A destroy or set landing
       // between the patch and this create is overwritten: a narrow race, only on such a change.)
       await this.store.create(
         {
           ...updated,
-          lastSeenAt: now,
+          lastSeenAt: at,
           idleExpiresAt: expiresAt,
           absoluteExpiresAt: null,
           version: updated.version + 1,
@@ -208,12 +223,12 @@ export class TesseraStore extends session.Store {
   }
 
   /**
-   * Moves the idle expiry to `expiresAt`: a touch capped at `expiresAt - now`, which the record's
-   * idle window reaches (see `outgrown`), so the expiry lands on the cookie's, or up to
-   * `WINDOW_SLACK_MS` before it.
+   * Moves the idle expiry to `expiresAt`: a touch at `at` (the cookie's time) capped at
+   * `expiresAt - at`, which the record's idle window reaches (see `outgrown`), so the expiry
+   * lands on the cookie's (up to `WINDOW_SLACK_MS` before it, had the window been cut shorter).
    */
-  async #slide(id: string, expiresAt: number, now: number): Promise<void> {
-    await this.store.get(id, now, { touchAfter: 0, idleTimeout: Math.max(1, expiresAt - now) });
+  async #slide(id: string, expiresAt: number, at: number): Promise<void> {
+    await this.store.get(id, at, { touchAfter: 0, idleTimeout: Math.max(1, expiresAt - at) });
   }
 
   async #list(offset: number, limit: number) {

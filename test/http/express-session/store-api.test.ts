@@ -75,6 +75,22 @@ for (const backend of await backends()) {
       }
     });
 
+    it('the record expires with the cookie however long a request took to reach the store', async () => {
+      let time = Date.now();
+      const s = await tesseraStore(backend, { clock: () => time });
+      try {
+        // express-session reset the cookie 800 ms before this slow request's set reached the store.
+        await s.set('sid-slow', sessionFor({ n: 1 }, MIN, time - 800));
+        time += 5_000;
+        await s.touch('sid-slow', sessionFor({ n: 1 }, MIN, time)); // a fast one
+        const record = (await s.backing.get(sessionIdFor('sid-slow'), time)).record;
+        assert.equal(record?.idleExpiresAt, time + MIN);
+        assert.equal(record?.lastSeenAt, time);
+      } finally {
+        await s.close();
+      }
+    });
+
     it('set stores the session again after destroy, after clear and after it expired', async () => {
       let time = Date.now();
       const s = await tesseraStore(backend, { clock: () => time });
