@@ -38,12 +38,11 @@ interface StoreFactory {
   ): Promise<RateLimitStore | null>;
 }
 
-async function openStore(): Promise<{
+async function openStore(env: EnvConfig): Promise<{
   store: SessionStore;
   rateLimitStore: RateLimitStore | null;
   label: string;
 }> {
-  const env = configFromEnv();
   if (process.env.SESSION_STORAGE) {
     // The shared factory (src/stores/from-config.ts) builds any backend from the environment.
     const factoryPath = '../src/stores/from-config.js';
@@ -73,15 +72,23 @@ function startupFailed(err: unknown): never {
   process.exit(3);
 }
 
-const { store, rateLimitStore, label } = await openStore().catch(startupFailed);
+// An unknown SESSION_*, REDIS_* or MEMCACHED_* variable is logged as a warning (named, not shown).
+const env = (() => {
+  try {
+    return configFromEnv(process.env, { logger });
+  } catch (err) {
+    return startupFailed(err);
+  }
+})();
+const { store, rateLimitStore, label } = await openStore(env).catch(startupFailed);
 const manager = (() => {
   try {
-    const env = configFromEnv();
     return createSessionManager<DemoData>({
       store,
       logger,
       idleTimeout: env.idleTimeout ?? '30m',
       maxSessionsPerUser: env.maxSessionsPerUser ?? 5,
+      ...(env.cleanupInterval !== undefined ? { cleanupInterval: env.cleanupInterval } : {}),
       ...(rateLimitStore ? { rateLimit: { store: rateLimitStore } } : {}),
     });
   } catch (err) {

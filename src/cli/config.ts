@@ -60,8 +60,19 @@ export function configFromFile(path: string): CliConfig {
   return { env, store, source: path };
 }
 
-/** The configuration from `--config` when given, else from the environment. */
-export function loadCliConfig(configPath: string | undefined): CliConfig {
+/**
+ * The configuration from `--config` when given, else from the environment; `note` prints a
+ * warning line (an environment variable Tessera does not read or ignores).
+ */
+export function loadCliConfig(
+  configPath: string | undefined,
+  note: (line: string) => void = () => {},
+): CliConfig {
   if (configPath) return configFromFile(configPath);
-  return { env: configFromEnv(), store: storeOptionsFromEnv(), source: 'environment' };
+  const logger = { warn: (_fields: unknown, message?: string) => note(`warning: ${message}`) };
+  return {
+    env: configFromEnv(process.env, { logger }),
+    store: storeOptionsFromEnv(),
+    source: 'environment',
+  };
 }

@@ -40,9 +40,11 @@ Options:
   -h, --help      show this help
 
 Configuration (environment): SESSION_STORAGE, SESSION_FALLBACK, REDIS_URL, REDIS_HOST, REDIS_PORT,
-REDIS_DB, REDIS_USERNAME, REDIS_PASSWORD, REDIS_SSL, MEMCACHED_SERVERS, DATABASE_URL,
+REDIS_DB, REDIS_USERNAME, REDIS_PASSWORD, REDIS_SSL, REDIS_POOL_SIZE, REDIS_CONNECT_TIMEOUT,
+MEMCACHED_SERVERS, MEMCACHED_HOST, MEMCACHED_PORT, MEMCACHED_POOL_SIZE, DATABASE_URL,
 SESSION_KEY_PREFIX (the Redis / Memcached key prefix: the same as your app's, "tessera:" unless
-set), SESSION_FILE_DIR, SESSION_COOKIE_SECRETS.
+set), SESSION_FILE_DIR, SESSION_COOKIE_SECRETS. An unknown SESSION_*, REDIS_* or MEMCACHED_*
+variable is a warning.
 
 Exit codes: 0 ok, 1 check failed or nothing matched (revoke of no live session), 2 usage (an
 ambiguous id prefix too), 3 configuration or setup (a missing SQLite file or session table),
@@ -120,7 +122,7 @@ function printVerbose(err: unknown): void {
 export async function main(argv: string[], out: Output = processOutput()): Promise<number> {
   let verbose = argv.includes('--verbose');
   let configFile: string | undefined;
-  const backend = lazyBackend(() => loadCliConfig(configFile));
+  const backend = lazyBackend(() => loadCliConfig(configFile, (line) => out.note(line)));
   try {
     const parsed = parseArgs({
       args: argv,

@@ -4,6 +4,7 @@
  */
 import type { KeepData } from './data-carry.js';
 import type { SessionEventListener, SessionEventName } from './events.js';
+import type { SessionTimeouts } from './session-timeouts.js';
 import type {
   HealthReport,
   MissReason,
@@ -28,6 +29,18 @@ export interface RequestInfo {
   userAgent?: string | null;
 }
 
+/** `validate`'s options: where the request comes from, and whether the lookup may write. */
+export interface ValidateOptions extends RequestInfo {
+  /**
+   * `false`: only read (admin views, background checks). Nothing is written: the idle expiry does
+   * not slide, and a user agent or IP that fails the hijack checks is answered `ua_mismatch` /
+   * `ip_changed` without ending the session; those checks compare only what is given (no
+   * `userAgent`, no user-agent check).
+   * @default true
+   */
+  touch?: boolean;
+}
+
 export type ValidateReason = MissReason | 'malformed' | 'ua_mismatch' | 'ip_changed';
 
 export type ValidateResult<Data extends SessionData> =
@@ -39,7 +52,10 @@ export type ValidateResult<Data extends SessionData> =
       terminationReason?: TerminationReason;
     };
 
-export interface CreateSessionInput<Data extends SessionData> {
+export type { SessionTimeouts } from './session-timeouts.js';
+
+/** A new session: its owner, client, data, and its own timeouts ("remember me") if any. */
+export interface CreateSessionInput<Data extends SessionData> extends SessionTimeouts {
   userId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
@@ -56,8 +72,12 @@ export interface IssuedSession<Data extends SessionData> {
   evicted: string[];
 }
 
-/** What `regenerate` (a login, a privilege change) does besides issuing a new token. */
-export interface RegenerateOptions {
+/**
+ * What `regenerate` (a login, a privilege change) does besides issuing a new token. Its own
+ * `idleTimeout` / `absoluteTimeout` ("remember me") set the new session's; without them a login
+ * (another user) gets the manager's defaults and the same user keeps the old session's.
+ */
+export interface RegenerateOptions extends SessionTimeouts {
   /** The user the new session belongs to (`null`: anonymous). @default the old session's user */
   userId?: string | null;
   /**
@@ -126,6 +146,10 @@ export interface ManagerSettings {
   idleTimeout: number;
   /** `false`: no absolute lifetime. */
   absoluteTimeout: number | false;
+  /** The longest idle timeout a session may be given of its own, and the cap of every touch. */
+  maxIdleTimeout: number;
+  /** The longest absolute lifetime a session may be given of its own; `false`: no bound. */
+  maxAbsoluteTimeout: number | false;
   touchAfter: number;
   /** `null`: no per-user limit. */
   maxSessionsPerUser: number | null;
@@ -150,16 +174,19 @@ export interface SessionManager<Data extends SessionData = SessionData> {
   on<E extends SessionEventName>(name: E, listener: SessionEventListener<E>): () => void;
 
   /**
-   * Starts a session. Enforces the per-user limit atomically; evicted ids are reported. Throws
-   * `InvalidInputError` or `DataTooLargeError` for input a store could not keep.
+   * Starts a session, with its own `idleTimeout` / `absoluteTimeout` when given ("remember me",
+   * within `maxIdleTimeout` / `maxAbsoluteTimeout`). Enforces the per-user limit atomically;
+   * evicted ids are reported. Throws `InvalidInputError` (a timeout past its bound included) or
+   * `DataTooLargeError` for input a store could not keep.
    */
   create(input?: CreateSessionInput<Data>): Promise<IssuedSession<Data>>;
 
   /**
    * Looks up the session for a token. Returns the session, or `null` with the reason. Malformed
-   * tokens never reach the store. Slides the idle timeout, writing at most once per `touchAfter`.
+   * tokens never reach the store. Slides the idle timeout (by the session's own idle timeout),
+   * writing at most once per `touchAfter`; with `touch: false` it only reads and writes nothing.
    */
-  validate(token: unknown, request?: RequestInfo): Promise<ValidateResult<Data>>;
+  validate(token: unknown, options?: ValidateOptions): Promise<ValidateResult<Data>>;
 
   /**
    * Applies a delta to a live session's data (keys set and removed); concurrent deltas on other
@@ -181,8 +208,10 @@ export interface SessionManager<Data extends SessionData = SessionData> {
    * With a new `userId` (login) the session starts afresh (new creation time and absolute
    * lifetime) and the per-user limit applies; otherwise creation time and absolute expiry carry
    * over, so regenerating never extends a session's life. The data moves only from an anonymous
-   * session or the same user's, narrowed by `keepData`; another user's data never moves. Returns
-   * `null` if the old session is not live.
+   * session or the same user's, narrowed by `keepData`; another user's data never moves. The
+   * new session's timeouts are `idleTimeout` / `absoluteTimeout` when given (the absolute lifetime
+   * then counts from now); without them a login gets the manager's defaults and the same user
+   * keeps the old session's idle timeout and end. Returns `null` if the old session is not live.
    */
   regenerate(
     token: string,

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { durationOrOffSchema, durationSchema, MAX_TIMER_MS, parseConfig } from './config.js';
-import type { Duration } from './duration.js';
+import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import type { SessionEventListeners } from './events.js';
 import { isFunction, isLogger, isRateLimitStore, isSessionStore } from './guards.js';
@@ -21,6 +21,8 @@ export type IpChangePolicy = 'allow' | 'log' | 'terminate';
 export const MANAGER_DEFAULTS = {
   idleTimeout: '30m',
   absoluteTimeout: '12h',
+  maxIdleTimeout: '30d',
+  maxAbsoluteTimeout: '400d',
   touchAfter: '60s',
   maxSessionsPerUser: 5,
   csrf: true,
@@ -77,6 +79,25 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData> {
    * @default "12h"
    */
   absoluteTimeout?: Duration | false;
+  /**
+   * The longest idle timeout a session may be given of its own (`create`, `regenerate` or
+   * `session.login` with `idleTimeout`: "remember me"); a longer one is an `InvalidInputError`
+   * naming this bound. It is also the cap every touch applies: lowered, it shortens longer
+   * sessions already stored at their next touch. Left unset with an `idleTimeout` longer than the
+   * default, it is that `idleTimeout`.
+   * @default "30d"
+   */
+  maxIdleTimeout?: Duration;
+  /**
+   * The longest absolute lifetime a session may be given of its own (`absoluteTimeout` on
+   * `create`, `regenerate` or `session.login`); a longer one is an `InvalidInputError` naming this
+   * bound. `false`: no bound, and a session may be given `absoluteTimeout: false` (no absolute
+   * lifetime). Left unset, it is `false` when `absoluteTimeout` is `false`, and `absoluteTimeout`
+   * when that is longer than the default. 400 days is the longest a browser keeps a cookie
+   * (Chrome's cap).
+   * @default "400d"
+   */
+  maxAbsoluteTimeout?: Duration | false;
   /**
    * The last-activity time is written at most once per this interval, so most validations are
    * read-only. Must be shorter than `idleTimeout`; left unset with an `idleTimeout` of 60 s or less,
@@ -163,6 +184,9 @@ const rateLimitSchema = z
 const managerSchema = z.object({
   idleTimeout: durationSchema().prefault(MANAGER_DEFAULTS.idleTimeout),
   absoluteTimeout: durationOrOffSchema().prefault(MANAGER_DEFAULTS.absoluteTimeout),
+  // Their defaults depend on the timeouts: filled in by resolveManagerOptions.
+  maxIdleTimeout: durationSchema().optional(),
+  maxAbsoluteTimeout: durationOrOffSchema().optional(),
   touchAfter: durationSchema({ allowZero: true }).prefault(MANAGER_DEFAULTS.touchAfter),
   maxSessionsPerUser: z
     .number({ message: 'must be a number or null' })
@@ -200,14 +224,27 @@ const managerSchema = z.object({
 });
 
 /** The options after checking: durations in ms, every default filled in except the stores. */
-export type ManagerConfig = z.output<typeof managerSchema>;
+export type ManagerConfig = Omit<
+  z.output<typeof managerSchema>,
+  'maxIdleTimeout' | 'maxAbsoluteTimeout'
+> & {
+  maxIdleTimeout: number;
+  /** `false`: no bound (sessions may be given no absolute lifetime). */
+  maxAbsoluteTimeout: number | false;
+};
 
 /** The rate-limit settings after checking (`maxAttemptsPerIp` resolved). */
 export type RateLimitConfig = Exclude<ManagerConfig['rateLimit'], false>;
 
 /** Checks the options and fills in the defaults; a bad value throws `ConfigError` naming it. */
 export function resolveManagerOptions(options: SessionManagerOptions<SessionData>): ManagerConfig {
-  const config = parseConfig(managerSchema, options);
+  const parsed = parseConfig(managerSchema, options);
+  const config: ManagerConfig = {
+    ...parsed,
+    maxIdleTimeout: parsed.maxIdleTimeout ?? defaultMaxIdle(parsed.idleTimeout),
+    maxAbsoluteTimeout: parsed.maxAbsoluteTimeout ?? defaultMaxAbsolute(parsed.absoluteTimeout),
+  };
+  checkBounds(config);
   // The default only: a short idle timeout given alone should work, not trip over a default the
   // app never set. A touchAfter the app did set is checked as given.
   if (options.touchAfter === undefined && config.touchAfter >= config.idleTimeout)
@@ -219,4 +256,36 @@ export function resolveManagerOptions(options: SessionManagerOptions<SessionData
     );
   }
   return config;
+}
+
+/** The default bound: `MANAGER_DEFAULTS.maxIdleTimeout`, or a longer `idleTimeout` the app set. */
+function defaultMaxIdle(idleTimeout: number): number {
+  return Math.max(parseDuration(MANAGER_DEFAULTS.maxIdleTimeout)!, idleTimeout);
+}
+
+/** The default bound: none without an absolute timeout, else the default or a longer one set. */
+function defaultMaxAbsolute(absoluteTimeout: number | false): number | false {
+  if (absoluteTimeout === false) return false;
+  return Math.max(parseDuration(MANAGER_DEFAULTS.maxAbsoluteTimeout)!, absoluteTimeout);
+}
+
+/** The bounds set by the app must admit the manager's own timeouts. */
+function checkBounds(config: ManagerConfig): void {
+  if (config.maxIdleTimeout < config.idleTimeout)
+    throw new ConfigError(
+      'maxIdleTimeout',
+      `must be at least idleTimeout (${config.idleTimeout} ms)`,
+    );
+  const max = config.maxAbsoluteTimeout;
+  if (max === false) return;
+  if (config.absoluteTimeout === false)
+    throw new ConfigError(
+      'maxAbsoluteTimeout',
+      'must be false when absoluteTimeout is false (sessions without an absolute lifetime)',
+    );
+  if (max < config.absoluteTimeout)
+    throw new ConfigError(
+      'maxAbsoluteTimeout',
+      `must be at least absoluteTimeout (${config.absoluteTimeout} ms)`,
+    );
 }

@@ -11,17 +11,17 @@ import { SessionEventBus, type SessionEventListener, type SessionEventName } fro
 import { checkData, checkDataSize, checkInput } from './input-checks.js';
 import { describeError, silentLogger } from './logger.js';
 import { createLoginLimiter, unlimitedLogins } from './login-limiter.js';
-import type { ManagerCounters, Session, SessionManager, SessionSummary } from './manager-api.js';
+import type { ManagerCounters, Session, SessionManager } from './manager-api.js';
 import { resolveManagerOptions, type SessionManagerOptions } from './manager-options.js';
 import { newRecord } from './new-record.js';
-import { expiresAt } from './record.js';
+import { checkTimeouts, createSettings, regenerateSettings } from './session-timeouts.js';
 import { guardRateLimitStore, guardStore } from './store-calls.js';
+import { summarize } from './summary.js';
 import { constantTimeEqual, generateToken, isWellFormedToken, sessionIdFor } from './tokens.js';
 import type {
   RateLimitStore,
   SessionData,
   SessionPatch,
-  SessionRecord,
   SessionStore,
   TerminationReason,
   TouchPolicy,
@@ -36,11 +36,7 @@ export interface DefaultStores {
   rateLimitStore(): RateLimitStore;
 }
 
-/** Summary without data or CSRF token, for device lists and admin tables. */
-export function summarize(record: SessionRecord): SessionSummary {
-  const { data: _data, csrf: _csrf, version: _version, ...rest } = record;
-  return { ...rest, expiresAt: expiresAt(record) };
-}
+export { summarize } from './summary.js';
 
 /**
  * Builds a session manager over `defaults` for the stores the options do not name. Options are
@@ -63,9 +59,10 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
   const rateLimit = config.rateLimit === false ? null : config.rateLimit;
   const limiterStore = rateLimit ? (rateLimit.store ?? defaults.rateLimitStore()) : null;
   const ownsLimiterStore = rateLimit !== null && rateLimit.store === undefined;
+  // A session keeps its own idle window; the policy caps it at the longest the manager allows.
   const touchPolicy: TouchPolicy = {
     touchAfter: config.touchAfter,
-    idleTimeout: config.idleTimeout,
+    idleTimeout: config.maxIdleTimeout,
   };
   const events = new SessionEventBus(logger);
   for (const [name, listener] of Object.entries(config.on ?? {})) {
@@ -152,6 +149,8 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     settings: {
       idleTimeout: config.idleTimeout,
       absoluteTimeout: config.absoluteTimeout,
+      maxIdleTimeout: config.maxIdleTimeout,
+      maxAbsoluteTimeout: config.maxAbsoluteTimeout,
       touchAfter: config.touchAfter,
       maxSessionsPerUser: config.maxSessionsPerUser,
       csrf: config.csrf,
@@ -169,9 +168,10 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     async create(input = {}) {
       checkInput(input.userId, []);
       checkData(input.data ?? {});
+      const own = checkTimeouts(config, input);
       sizeChecked(null, input.data ?? {});
       const now = clock();
-      const { token, record } = newRecord<Data>(config, input, now);
+      const { token, record } = newRecord<Data>(createSettings(config, own), input, now);
       const { evicted } = await sessions.create(record, {
         maxSessionsPerUser: config.maxSessionsPerUser,
         now,
@@ -184,9 +184,11 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
 
     async validate(token, request = {}) {
       if (!isWellFormedToken(token)) return { session: null, reason: 'malformed' };
+      // `touch: false` reads only: no touch, and a failed hijack check ends nothing.
+      const writes = request.touch !== false;
       const id = sessionIdFor(token);
       const now = clock();
-      const found = await sessions.get(id, now, touchPolicy);
+      const found = await sessions.get(id, now, writes ? touchPolicy : undefined);
       if (!found.record) {
         if (found.reason === 'expired_idle' || found.reason === 'expired_absolute') {
           counters.expired++;
@@ -197,7 +199,12 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
           : { session: null, reason: found.reason };
       }
       const session = found.record as Session<Data>;
-      if (config.bindUserAgent && (request.userAgent ?? null) !== session.userAgent) {
+      if (
+        config.bindUserAgent &&
+        (writes || request.userAgent !== undefined) &&
+        (request.userAgent ?? null) !== session.userAgent
+      ) {
+        if (!writes) return { session: null, reason: 'ua_mismatch' };
         await manager.terminate(id, 'hijack');
         logger.warn(
           { sessionId: id, userId: session.userId },
@@ -212,6 +219,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
         canonicalIp(request.ip) !== canonicalIp(session.ip)
       ) {
         if (config.ipChange === 'terminate') {
+          if (!writes) return { session: null, reason: 'ip_changed' };
           await manager.terminate(id, 'hijack');
           logger.warn(
             { sessionId: id, userId: session.userId },
@@ -267,6 +275,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       if (!isWellFormedToken(token)) return null;
       checkInput(options.userId, []);
       const keepData = checkKeepData(options.keepData);
+      const own = checkTimeouts(config, options);
       const oldId = sessionIdFor(token);
       const now = clock();
       const found = await sessions.get(oldId, now);
@@ -274,8 +283,9 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       const old = found.record as Session<Data>;
       const userId = options.userId !== undefined ? options.userId : old.userId;
       const login = userId !== old.userId;
+      const { settings, absolute } = regenerateSettings(config, own, old, login, now);
       const { token: newToken, record } = newRecord<Data>(
-        config,
+        settings,
         {
           userId,
           data: carriedData(old.data, old.userId, userId, keepData),
@@ -284,7 +294,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
         },
         now,
         login ? now : old.createdAt,
-        login ? undefined : old.absoluteExpiresAt,
+        absolute,
       );
       const result = await sessions.regenerate(oldId, record, {
         maxSessionsPerUser: config.maxSessionsPerUser,

@@ -59,7 +59,11 @@ export interface SessionRecord<Data extends SessionData = SessionData> {
   data: Data;
   createdAt: number;
   lastSeenAt: number;
-  /** The sliding expiry: `lastSeenAt + idleTimeout`, capped at `absoluteExpiresAt`. */
+  /**
+   * The sliding expiry: `lastSeenAt` plus the session's idle timeout, capped at `absoluteExpiresAt`.
+   * A session keeps the idle timeout it was created with: a touch slides it by the window
+   * `idleExpiresAt - lastSeenAt` (at most `TouchPolicy.idleTimeout`).
+   */
   idleExpiresAt: number;
   /** The hard end of the session, or `null` when the absolute timeout is off. */
   absoluteExpiresAt: number | null;
@@ -99,9 +103,11 @@ export interface TouchPolicy {
   /** Touch only when `now - lastSeenAt >= touchAfter`. */
   touchAfter: number;
   /**
-   * The cap on the session's idle window: the new idle expiry is `min(now + min(idleExpiresAt -
-   * lastSeenAt, idleTimeout), absoluteExpiresAt)`, so a session keeps the idle window it was
-   * created with, and never slides further than the manager allows.
+   * The cap on a session's idle window: the new idle expiry is
+   * `min(now + min(idleExpiresAt - lastSeenAt, idleTimeout), absoluteExpiresAt)`. A session keeps
+   * the idle window it was created with (a "remember me" session its longer one); the manager
+   * passes the longest idle timeout it allows, so for a session created with the manager's own
+   * idle timeout this is `min(now + idleTimeout, absoluteExpiresAt)`.
    */
   idleTimeout: number;
   /**

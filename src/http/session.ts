@@ -15,6 +15,7 @@ import type {
   SessionManager,
   VerifyLogin,
 } from '../core/manager-api.js';
+import { checkTimeouts } from '../core/session-timeouts.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
 import { PendingChanges } from './pending-changes.js';
@@ -209,12 +210,17 @@ export class RequestSession<Data extends SessionData = SessionData> {
    * (fixation defence). The data, pending changes included, is kept only when the session was
    * anonymous or already this user's, and narrowed by `keepData` (all, none, or the keys named):
    * another user's data never reaches the new session. Without a stored session (a first-time
-   * visitor logging in) a new session is created for `userId`.
+   * visitor logging in) a new session is created for `userId`. `idleTimeout` / `absoluteTimeout`
+   * give the new session its own timeouts ("remember me"); without them a login gets the
+   * manager's defaults and the same user keeps the old session's.
    */
   async regenerate(options: RegenerateOptions = {}): Promise<void> {
     this.#assertOpen();
     const userId = options.userId !== undefined ? options.userId : this.userId;
     const keepData = checkKeepData(options.keepData);
+    // Checked before anything changes: a timeout past its bound leaves this request as it was.
+    checkTimeouts(this.#manager.settings, options);
+    const { idleTimeout, absoluteTimeout } = options;
     if (!mayCarry(this.userId, userId) || keepData === false) this.#dropPending();
     else this.#pending?.narrow(keepData);
     let issued: IssuedSession<Data> | null = null;
@@ -222,6 +228,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
       issued = await this.#manager.regenerate(this.#token, {
         userId,
         keepData,
+        idleTimeout,
+        absoluteTimeout,
         ip: this.#ip,
         userAgent: this.#userAgent,
       });
@@ -240,6 +248,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
       ip: this.#ip,
       userAgent: this.#userAgent,
       data: this.#takePendingSets(),
+      idleTimeout,
+      absoluteTimeout,
     });
     this.#adopt(issued);
   }
@@ -285,16 +295,25 @@ export class RequestSession<Data extends SessionData = SessionData> {
    * address and the username before `verify` runs, so parallel guesses cannot outrun the limit,
    * and a client past it is refused without the check. `verify` returns the user id for good
    * credentials or `null`. On success the session is regenerated for that user, keeping data as
-   * `regenerate` does (`keepData`).
+   * `regenerate` does (`keepData`), with its own `idleTimeout` / `absoluteTimeout` when given
+   * ("remember me"; else the manager's defaults). A timeout past the manager's bounds is an
+   * `InvalidInputError` thrown before the attempt is counted or `verify` runs.
    */
   async login(
     username: string,
     verify: VerifyLogin,
-    options: Pick<RegenerateOptions, 'keepData'> = {},
+    options: Pick<RegenerateOptions, 'keepData' | 'idleTimeout' | 'absoluteTimeout'> = {},
   ): Promise<LoginResult> {
     this.#assertOpen();
+    checkTimeouts(this.#manager.settings, options);
     const result = await this.#manager.attemptLogin({ ip: this.#ip, username }, verify);
-    if (result.ok) await this.regenerate({ userId: result.userId, keepData: options.keepData });
+    if (result.ok)
+      await this.regenerate({
+        userId: result.userId,
+        keepData: options.keepData,
+        idleTimeout: options.idleTimeout,
+        absoluteTimeout: options.absoluteTimeout,
+      });
     return result;
   }
 

@@ -53,6 +53,8 @@ describe('defaults are declared once', () => {
     assert.deepEqual(manager.settings, {
       idleTimeout: ms(MANAGER_DEFAULTS.idleTimeout),
       absoluteTimeout: ms(MANAGER_DEFAULTS.absoluteTimeout),
+      maxIdleTimeout: ms(MANAGER_DEFAULTS.maxIdleTimeout),
+      maxAbsoluteTimeout: ms(MANAGER_DEFAULTS.maxAbsoluteTimeout),
       touchAfter: ms(MANAGER_DEFAULTS.touchAfter),
       maxSessionsPerUser: MANAGER_DEFAULTS.maxSessionsPerUser,
       csrf: MANAGER_DEFAULTS.csrf,

@@ -598,6 +598,8 @@ describe('configuration', () => {
     assert.deepEqual(manager.settings, {
       idleTimeout: 30 * MIN,
       absoluteTimeout: 12 * HOUR,
+      maxIdleTimeout: 30 * 24 * HOUR,
+      maxAbsoluteTimeout: 400 * 24 * HOUR,
       touchAfter: MIN,
       maxSessionsPerUser: 5,
       csrf: true,

@@ -29,6 +29,20 @@ export function keepOption(keep: string | null | undefined): boolean | string[] 
   return keep === 'none' ? false : keep.split(',');
 }
 
+/**
+ * A session's own timeouts from `idle` and `absolute` query parameters (`absolute=none` → false),
+ * for the login routes: what a "remember me" box would ask for.
+ */
+export function timeoutOptions(
+  idle: string | null | undefined,
+  absolute: string | null | undefined,
+): { idleTimeout?: string; absoluteTimeout?: string | false } {
+  const options: { idleTimeout?: string; absoluteTimeout?: string | false } = {};
+  if (idle) options.idleTimeout = idle;
+  if (absolute) options.absoluteTimeout = absolute === 'none' ? false : absolute;
+  return options;
+}
+
 /** A JSON value nested `depth` arrays deep (`[[[…]]]`), built without recursion. */
 export function nested(depth: number): JsonValue {
   let value: JsonValue = [];

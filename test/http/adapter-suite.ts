@@ -20,6 +20,8 @@
  *   POST /deep?depth=n     → session.set('deep', a value nested n arrays deep)
  *   POST /signin?user=u&password=p → session.login(u, () => verifyPassword(u, p)); the result as
  *                            JSON, with status 200, 401 (invalid) or 429 (rate_limited)
+ *   /login and /signin also take idle=d&absolute=d (absolute=none → false): the session's own
+ *                            idleTimeout / absoluteTimeout ("remember me"), see timeoutOptions
  */
 import assert from 'node:assert/strict';
 import { afterAll, describe, it } from 'vitest';
@@ -33,6 +35,7 @@ import { createRedisStore } from '../../src/stores/redis/index.js';
 import { freePort } from '../support/services.js';
 import { testHardening } from './adapter-hardening.js';
 import { testHttpOptions } from './adapter-options.js';
+import { testRememberMe } from './adapter-remember-me.js';
 import { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
 
 export { call, hostRequest, Jar, type RunningApp, rawStatus } from './http-client.js';
@@ -388,4 +391,5 @@ export function testAdapter(name: string, factory: AppFactory): void {
 
   testHardening(name, { start, login });
   testHttpOptions(name, { start, login });
+  testRememberMe(name, { start, login });
 }

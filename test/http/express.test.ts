@@ -4,7 +4,13 @@ import { describe, it } from 'vitest';
 import { sessionOf, tesseraSession } from '../../src/adapters/express.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createSessionManager } from '../../src/index.js';
-import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import {
+  keepOption,
+  nested,
+  signinStatus,
+  timeoutOptions,
+  verifyPassword,
+} from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Express adapter', () => {
@@ -32,6 +38,7 @@ describe('Express adapter', () => {
       await s.regenerate({
         userId: String(req.query.user),
         keepData: keepOption(req.query.keep as string | undefined),
+        ...timeoutOptions(req.query.idle as string, req.query.absolute as string),
       });
       res.json({ token: s.issuedToken });
     });
@@ -70,7 +77,11 @@ describe('Express adapter', () => {
     });
     app.post('/signin', async (req, res) => {
       const [user, password] = [String(req.query.user), String(req.query.password)];
-      const result = await sessionOf(req).login(user, () => verifyPassword(user, password));
+      const result = await sessionOf(req).login(
+        user,
+        () => verifyPassword(user, password),
+        timeoutOptions(req.query.idle as string, req.query.absolute as string),
+      );
       res.status(signinStatus(result)).json(result);
     });
     app.post('/limited', () => {

@@ -2,7 +2,13 @@ import Fastify from 'fastify';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import {
+  keepOption,
+  nested,
+  signinStatus,
+  timeoutOptions,
+  verifyPassword,
+} from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Fastify adapter', () => {
@@ -23,8 +29,12 @@ describe('Fastify adapter', () => {
         return { ok: true };
       });
       scope.post('/login', async (req) => {
-        const q = req.query as { user: string; keep?: string };
-        await req.session.regenerate({ userId: String(q.user), keepData: keepOption(q.keep) });
+        const q = req.query as { user: string; keep?: string; idle?: string; absolute?: string };
+        await req.session.regenerate({
+          userId: String(q.user),
+          keepData: keepOption(q.keep),
+          ...timeoutOptions(q.idle, q.absolute),
+        });
         return { token: req.session.issuedToken };
       });
       scope.post('/set', async (req) => {
@@ -62,8 +72,13 @@ describe('Fastify adapter', () => {
         return { ok: true };
       });
       scope.post('/signin', async (req, reply) => {
-        const { user, password } = req.query as { user: string; password: string };
-        const result = await req.session.login(user, () => verifyPassword(user, password));
+        const q = req.query as { user: string; password: string; idle?: string; absolute?: string };
+        const { user, password } = q;
+        const result = await req.session.login(
+          user,
+          () => verifyPassword(user, password),
+          timeoutOptions(q.idle, q.absolute),
+        );
         return reply.code(signinStatus(result)).send(result);
       });
       scope.post('/limited', async () => {

@@ -9,7 +9,13 @@ import { handleFetch } from '../../src/adapters/fetch.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import type { RequestSession } from '../../src/http/session.js';
-import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import {
+  keepOption,
+  nested,
+  signinStatus,
+  timeoutOptions,
+  verifyPassword,
+} from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 type Route = (request: Request, session: RequestSession, query: URLSearchParams) => unknown;
@@ -24,7 +30,11 @@ const routes: Record<string, Route> = {
     return { ok: true };
   },
   'POST /login': async (_r, s, q) => {
-    await s.regenerate({ userId: q.get('user'), keepData: keepOption(q.get('keep')) });
+    await s.regenerate({
+      userId: q.get('user'),
+      keepData: keepOption(q.get('keep')),
+      ...timeoutOptions(q.get('idle'), q.get('absolute')),
+    });
     return { token: s.issuedToken };
   },
   'POST /set': (_r, s, q) => {
@@ -62,7 +72,11 @@ const routes: Record<string, Route> = {
   },
   'POST /signin': async (_r, s, q) => {
     const [user, password] = [q.get('user')!, q.get('password')!];
-    const result = await s.login(user, () => verifyPassword(user, password));
+    const result = await s.login(
+      user,
+      () => verifyPassword(user, password),
+      timeoutOptions(q.get('idle'), q.get('absolute')),
+    );
     return Response.json(result, { status: signinStatus(result) });
   },
   'POST /limited': () => {

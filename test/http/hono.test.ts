@@ -3,7 +3,13 @@ import { Hono } from 'hono';
 import { describe } from 'vitest';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { RateLimitedError } from '../../src/core/errors.js';
-import { keepOption, nested, signinStatus, verifyPassword } from './adapter-helpers.js';
+import {
+  keepOption,
+  nested,
+  signinStatus,
+  timeoutOptions,
+  verifyPassword,
+} from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
 
 describe('Hono adapter (@hono/node-server)', () => {
@@ -25,6 +31,7 @@ describe('Hono adapter (@hono/node-server)', () => {
       await s.regenerate({
         userId: c.req.query('user') ?? null,
         keepData: keepOption(c.req.query('keep')),
+        ...timeoutOptions(c.req.query('idle'), c.req.query('absolute')),
       });
       return c.json({ token: s.issuedToken });
     });
@@ -64,7 +71,13 @@ describe('Hono adapter (@hono/node-server)', () => {
     });
     app.post('/signin', async (c) => {
       const [user, password] = [c.req.query('user')!, c.req.query('password')!];
-      const result = await c.get('session').login(user, () => verifyPassword(user, password));
+      const result = await c
+        .get('session')
+        .login(
+          user,
+          () => verifyPassword(user, password),
+          timeoutOptions(c.req.query('idle'), c.req.query('absolute')),
+        );
       return c.json(result, signinStatus(result) as 200);
     });
     app.post('/limited', () => {

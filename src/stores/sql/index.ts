@@ -181,6 +181,10 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
         const next = touched(found, touch, now);
         // Only the time columns change, and only while the session is still active and live:
         // a touch racing a patch keeps the patch's data, one racing a destroy changes nothing.
+        // The new idle expiry follows the window read (idle_expires_at - last_seen_at): the update
+        // applies only while both columns still hold what was read, so a concurrent touch or a
+        // re-create with another window makes it miss rather than write a window computed from
+        // the old row.
         const result = await write.one(conn, (c) =>
           c
             .updateTable('__sessions')
@@ -194,6 +198,8 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
             .where('status', '=', 'active')
             .where('expires_at', '>', now)
             .where('last_seen_at', '<=', now - touch.touchAfter)
+            .where('last_seen_at', '=', found.lastSeenAt)
+            .where('idle_expires_at', '=', found.idleExpiresAt)
             .executeTakeFirst(),
         );
         return n(result.numUpdatedRows) > 0

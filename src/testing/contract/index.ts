@@ -25,6 +25,7 @@ import { testHealth } from './health.js';
 import { testListing } from './listing.js';
 import { testNoLostUpdates } from './no-lost-updates.js';
 import type { ContractOptions, StoreFactory, TestFunction } from './options.js';
+import { testOwnIdleTimeout } from './own-idle-timeout.js';
 import { testOwnerChange } from './owner-change.js';
 import { testPatch } from './patch.js';
 import { testRecreate } from './recreate.js';
@@ -46,6 +47,7 @@ export {
   testListing,
   testNoLostUpdates,
   testOwnerChange,
+  testOwnIdleTimeout,
   testPatch,
   testRecreate,
   testRegenerateIsAtomic,
@@ -66,6 +68,7 @@ export function testSessionStore(
 ): void {
   testRoundTrip(test, factory, options);
   testTouch(test, factory, options);
+  testOwnIdleTimeout(test, factory, options);
   testPatch(test, factory, options);
   testDataLimit(test, factory, options);
   testOwnerChange(test, factory, options);

@@ -19,6 +19,7 @@ declare module 'express-session' {
 afterAll(cleanUpBackends);
 
 const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
 
 for (const backend of await backends()) {
   describe.skipIf(!backend.enabled)(`TesseraStore over ${backend.name}: Store API`, () => {
@@ -41,6 +42,50 @@ for (const backend of await backends()) {
         await s.destroy('sid-touch');
         await s.touch('sid-touch', sessionFor({ views: 1 }));
         assert.equal(await s.get('sid-touch'), null);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('a cookie whose lifetime grew ("remember me") is followed by set and by touch', async () => {
+      let time = Date.now();
+      const s = await tesseraStore(backend, { clock: () => time });
+      const idOf = (sid: string) => sessionIdFor(sid);
+      try {
+        // Saved with a one-minute cookie, then the app sets cookie.maxAge to 30 days and saves.
+        await s.set('sid-grow', sessionFor({ n: 1 }, MIN, time));
+        await s.set('sid-grow', sessionFor({ n: 2 }, 30 * DAY, time));
+        const saved = (await s.backing.get(idOf('sid-grow'), time)).record;
+        assert.equal(saved?.idleExpiresAt, time + 30 * DAY);
+        time += 2 * MIN; // past the first one-minute window
+        await s.touch('sid-grow', sessionFor({ n: 2 }, 30 * DAY, time));
+        const touched = (await s.backing.get(idOf('sid-grow'), time)).record;
+        assert.equal(touched?.idleExpiresAt, time + 30 * DAY, 'each touch slides 30 days');
+        time += 20 * DAY;
+        assert.equal((await s.get('sid-grow'))?.n, 2);
+
+        // Grown by a touch alone (a cookie change does not modify the session for express-session).
+        await s.set('sid-grow-touch', sessionFor({ n: 3 }, MIN, time));
+        time += 30_000;
+        await s.touch('sid-grow-touch', sessionFor({ n: 3 }, 7 * DAY, time));
+        time += 2 * DAY;
+        assert.equal((await s.get('sid-grow-touch'))?.n, 3, 'the seven-day cookie is followed');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('the record expires with the cookie however long a request took to reach the store', async () => {
+      let time = Date.now();
+      const s = await tesseraStore(backend, { clock: () => time });
+      try {
+        // express-session reset the cookie 800 ms before this slow request's set reached the store.
+        await s.set('sid-slow', sessionFor({ n: 1 }, MIN, time - 800));
+        time += 5_000;
+        await s.touch('sid-slow', sessionFor({ n: 1 }, MIN, time)); // a fast one
+        const record = (await s.backing.get(sessionIdFor('sid-slow'), time)).record;
+        assert.equal(record?.idleExpiresAt, time + MIN);
+        assert.equal(record?.lastSeenAt, time);
       } finally {
         await s.close();
       }
