@@ -51,9 +51,13 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
   defaults: DefaultStores,
   options: SessionManagerOptions<Data> = {},
 ): SessionManager<Data> {
-  const config = resolveManagerOptions(options);
-  const store = config.store ?? defaults.sessionStore();
-  const ownsStore = config.store === undefined;
+  const resolved = resolveManagerOptions(options);
+  const store = resolved.store ?? defaults.sessionStore();
+  // New ids are drawn to fit their user where the store places sessions by id (Redis buckets).
+  const config = store.idFitsUser
+    ? { ...resolved, idFits: (id: string, userId: string) => store.idFitsUser!(id, userId) }
+    : resolved;
+  const ownsStore = resolved.store === undefined;
   const clock = config.clock ?? Date.now;
   const logger = config.logger ?? silentLogger;
   const rateLimit = config.rateLimit === false ? null : config.rateLimit;

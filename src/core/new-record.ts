@@ -12,6 +12,24 @@ export interface RecordSettings {
   idleTimeout: number;
   absoluteTimeout: number | false;
   csrf: boolean;
+  /**
+   * The store's `idFitsUser`: tokens are drawn until the id fits the session's user (a Redis
+   * Cluster store keeps a user's sessions in the user's bucket). Absent: the first token is used.
+   */
+  idFits?: (id: string, userId: string) => boolean;
+}
+
+/** Most draws for an id that fits: past it the last one is used (the store still accepts it). */
+const MAX_DRAWS = 4096;
+
+/** A fresh token and its id, drawn until the id fits `userId` when the store asks for it. */
+function drawToken(settings: RecordSettings, userId: string | null) {
+  for (let draw = 1; ; draw++) {
+    const token = generateToken();
+    const id = sessionIdFor(token);
+    if (!settings.idFits || userId === null || draw >= MAX_DRAWS || settings.idFits(id, userId))
+      return { token, id };
+  }
 }
 
 /**
@@ -33,10 +51,11 @@ export function newRecord<Data extends SessionData>(
         : now + settings.absoluteTimeout;
   const idle = now + settings.idleTimeout;
   const userAgent = input.userAgent ?? null;
-  const token = generateToken();
+  const userId = input.userId ?? null;
+  const { token, id } = drawToken(settings, userId);
   const record: SessionRecord<Data> = {
-    id: sessionIdFor(token),
-    userId: input.userId ?? null,
+    id,
+    userId,
     data: (input.data ?? {}) as Data,
     createdAt,
     lastSeenAt: now,

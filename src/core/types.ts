@@ -285,6 +285,17 @@ export interface SessionStore {
 
   health(): Promise<HealthReport>;
 
+  /**
+   * Whether a session with this id may belong to this user, for a store that places sessions by id
+   * (the Redis store over several Cluster buckets: a user's sessions must share the user's bucket
+   * for the per-user limit and "log out everywhere" to stay atomic). The manager draws new tokens
+   * until the id fits the user it creates the session for (about as many draws as there are
+   * buckets). A session created with an id that does not fit still works, but the per-user limit
+   * counts only the user's sessions in its bucket. Absent: every id fits every user.
+   * @default undefined (every id fits)
+   */
+  idFitsUser?(id: string, userId: string): boolean;
+
   /** Release connections and timers. A store built from a caller's client leaves that client open. */
   close(): Promise<void>;
 }

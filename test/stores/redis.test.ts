@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/core/errors.js';
+import { ConfigError, StoreUnavailableError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { SessionStore } from '../../src/core/types.js';
 import {
@@ -19,6 +19,10 @@ import { testDestroyReturnsOwner } from './destroy-owner.js';
 
 const ok = await requireCommand('redis-server', 'apt-get install -y redis-server');
 const HOUR = 3_600_000;
+
+/** The key of a session (one bucket): its id as base64url of its bytes. */
+const sessionKey = (prefix: string, id: string) =>
+  `{${prefix}}s:${Buffer.from(id, 'hex').toString('base64url')}`;
 
 function recordingLogger(): Logger & { warnings: Record<string, unknown>[] } {
   const warnings: Record<string, unknown>[] = [];
@@ -68,6 +72,12 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
     testDestroyReturnsOwner(it, factory, 'ioredis');
   });
 
+  describe('contract, 4 buckets (the Cluster layout on one server)', () => {
+    const bucketPrefix = `b4-${randomBytes(4).toString('hex')}:`;
+    const factory = () => store({ prefix: bucketPrefix, buckets: 4 });
+    testSessionStore(it, factory, { second: factory, prefix: '4 buckets' });
+  });
+
   describe("contract, the caller's node-redis client", () => {
     const factory = async () => {
       const client = createClient({ socket: { port: redis.port, host: '127.0.0.1' } });
@@ -94,15 +104,15 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
     }
   });
 
-  it('each session operation is one command received by the server', async () => {
+  it('a read is one plain GET; a touch, a patch, a create and a destroy one script each', async () => {
     // MONITOR shows what clients sent (script-internal calls are tagged "lua"); commandstats
-    // confirms the scripts ran from cache (EVALSHA, no EVAL).
+    // counts every command the server executed, scripts' inner calls included.
     const s = store({ clientLibrary: 'ioredis' });
     const now = Date.now();
     const warm = sampleRecord({}, now);
-    // Warm-up: the connection is up and every script is cached.
+    // Warm-up: the connection is up, the layout checked and every script is cached.
     await s.create(warm, { maxSessionsPerUser: 5, now });
-    await s.get(warm.id, now, { touchAfter: 0, idleTimeout: HOUR });
+    await s.get(warm.id, now + 1000, { touchAfter: 0, idleTimeout: HOUR });
     await s.patch(warm.id, { set: { a: 1 } }, now);
     await s.destroy(warm.id, 'logout', now);
 
@@ -113,23 +123,38 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       seen += c.toString();
     });
     await new Promise((r) => setTimeout(r, 200));
-    const stats = async () => {
+    const executed = async () => {
       const info = await redisCli(['-p', String(redis.port), 'info', 'commandstats']);
-      const calls = (cmd: string) =>
-        Number(info.match(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`))?.[1] ?? 0);
-      return { evalsha: calls('evalsha'), eval: calls('eval') };
+      const calls = new Map<string, number>();
+      for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+        calls.set(m[1]!, Number(m[2]));
+      return calls;
     };
-    const before = await stats();
+    // Commands executed by one operation (the harness's INFO excluded).
+    const measure = async (op: () => Promise<unknown>) => {
+      const before = await executed();
+      await op();
+      const after = await executed();
+      let n = 0;
+      for (const [name, calls] of after) if (name !== 'info') n += calls - (before.get(name) ?? 0);
+      return n;
+    };
     try {
       const r = sampleRecord({}, now);
-      await s.create(r, { maxSessionsPerUser: 5, now });
-      await s.get(r.id, now);
-      await s.get(r.id, now + 120_000, { touchAfter: 60_000, idleTimeout: HOUR });
-      await s.patch(r.id, { set: { b: 2 }, unset: ['theme'] }, now + 120_000);
-      await s.destroy(r.id, 'logout', now + 120_000);
-      const after = await stats();
-      assert.equal(after.evalsha - before.evalsha, 5, 'five operations, five EVALSHA');
-      assert.equal(after.eval - before.eval, 0, 'no script was re-sent');
+      const policy = { touchAfter: 60_000, idleTimeout: HOUR };
+      const counts = {
+        create: await measure(() => s.create(r, { maxSessionsPerUser: 5, now })),
+        read: await measure(() => s.get(r.id, now + 1000, policy)),
+        touch: await measure(() => s.get(r.id, now + 120_000, policy)),
+        patch: await measure(() =>
+          s.patch(r.id, { set: { b: 2 }, unset: ['theme'] }, now + 120_000),
+        ),
+        destroy: await measure(() => s.destroy(r.id, 'logout', now + 120_000)),
+      };
+      assert.equal(counts.read, 1, 'a read-only validation executes one command');
+      assert.equal(counts.patch, 3, 'a data write: EVALSHA, GET, SET');
+      assert.equal(counts.touch, 6, 'a touching validation: GET, then EVALSHA, GET, SET, ZADD × 2');
+      assert.ok(counts.create <= 14 && counts.destroy <= 12, JSON.stringify(counts));
 
       await redisCli(['-p', String(redis.port), 'echo', marker]);
       const deadline = Date.now() + 5000;
@@ -141,9 +166,9 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
         .map((line) =>
           line.slice(line.indexOf('"')).split(' ')[0]!.replace(/"/g, '').toLowerCase(),
         );
-      // Everything a client sent while the five operations ran, apart from this test's own INFO/ECHO.
+      // Everything a client sent while the operations ran, apart from this test's own INFO/ECHO.
       const storeCommands = fromClients.filter((c) => c !== 'info' && c !== 'echo');
-      assert.deepEqual(storeCommands, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha']);
+      assert.deepEqual(storeCommands, ['evalsha', 'get', 'get', 'evalsha', 'evalsha', 'evalsha']);
     } finally {
       monitor.kill('SIGKILL');
       await s.close();
@@ -172,7 +197,7 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       const r = sampleRecord({}, now);
       await s.create(r, { maxSessionsPerUser: 5, now });
       const pttl = Number(
-        await redisCli(['-p', String(redis.port), 'pttl', `{${prefix}}s:${r.id}`]),
+        await redisCli(['-p', String(redis.port), 'pttl', sessionKey(prefix, r.id)]),
       );
       const expected = HOUR / 2 + 24 * HOUR; // idle timeout + ttlGrace
       assert.ok(pttl > expected - 5_000 && pttl <= expected, `pttl ${pttl}`);
@@ -187,22 +212,91 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
     const s = store({ logger });
     try {
       const now = Date.now();
-      const [a, b] = [sampleRecord({}, now), sampleRecord({}, now)];
-      for (const r of [a, b]) await s.create(r, { maxSessionsPerUser: 5, now });
-      // Another program overwrites one key with a non-JSON string, and one data field with bad JSON.
-      await redisCli(['-p', String(redis.port), 'set', `{${prefix}}s:${a.id}`, 'not json {']);
-      await redisCli(['-p', String(redis.port), 'hset', `{${prefix}}s:${b.id}`, 'd:theme', '{bad']);
-      for (const r of [a, b]) {
+      const [a, b, c] = [sampleRecord({}, now), sampleRecord({}, now), sampleRecord({}, now)];
+      for (const r of [a, b, c]) await s.create(r, { maxSessionsPerUser: 5, now });
+      const cli = (...args: string[]) => redisCli(['-p', String(redis.port), ...args]);
+      // Another program overwrites one value with garbage, one key with a hash, and one value's
+      // data with bad JSON.
+      await cli('set', sessionKey(prefix, a.id), 'not json {');
+      await cli('del', sessionKey(prefix, b.id));
+      await cli('hset', sessionKey(prefix, b.id), 'theme', 'dark');
+      const value = (await cli('--raw', 'get', sessionKey(prefix, c.id))).replace(/\n$/, '');
+      const bad = `${value.slice(0, value.indexOf('\x1e'))}\x1e"theme"\x1d{bad`;
+      await cli('set', sessionKey(prefix, c.id), bad);
+      for (const r of [a, b, c]) {
         assert.deepEqual(await s.get(r.id, now), { record: null, reason: 'not_found' });
         assert.equal(await s.patch(r.id, { set: { x: 1 } }, now), null);
+        assert.equal(
+          (await s.get(r.id, now + 61_000, { touchAfter: 0, idleTimeout: HOUR })).record,
+          null,
+        );
       }
-      assert.deepEqual(await s.listUser(b.userId!, now), []);
-      assert.ok(logger.warnings.length >= 5);
-      assert.ok(logger.warnings.some((w) => w.sessionId === a.id));
-      assert.ok(logger.warnings.some((w) => w.sessionId === b.id));
+      assert.deepEqual(await s.listUser(c.userId!, now), []);
+      for (const r of [a, b, c]) assert.ok(logger.warnings.some((w) => w.sessionId === r.id));
       assert.equal(await s.destroy(a.id, 'admin', now), null);
+      assert.equal(await s.destroy(b.id, 'admin', now), null);
+      assert.equal(
+        await cli('exists', sessionKey(prefix, b.id)),
+        '0\n',
+        'destroy removed the hash',
+      );
     } finally {
       await s.close();
+    }
+  });
+
+  it('a touch keeps the idle window the session was created with, capped by the policy', async () => {
+    const s = store();
+    try {
+      const now = Date.now();
+      const long = sampleRecord(
+        { idleExpiresAt: now + 30 * 24 * HOUR, absoluteExpiresAt: null },
+        now,
+      );
+      const short = sampleRecord({ idleExpiresAt: now + 10 * 60_000 }, now);
+      for (const r of [long, short]) await s.create(r, { maxSessionsPerUser: 5, now });
+      const at = now + 5 * 60_000;
+      const policy = { touchAfter: 0, idleTimeout: 7 * 24 * HOUR };
+      const a = await s.get(long.id, at, policy);
+      assert.equal(a.record?.idleExpiresAt, at + 7 * 24 * HOUR, 'a longer window is capped');
+      const b = await s.get(short.id, at, policy);
+      assert.equal(b.record?.idleExpiresAt, at + 10 * 60_000, 'a shorter window is kept');
+      assert.equal((await s.get(short.id, at + 11 * 60_000)).record, null, 'and it expires by it');
+      const pttl = Number(
+        await redisCli(['-p', String(redis.port), 'pttl', sessionKey(prefix, b.record!.id)]),
+      );
+      assert.ok(pttl > 24 * HOUR && pttl <= 24 * HOUR + 10 * 60_000, `pttl ${pttl}`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a store of another bucket count or layout refuses the prefix with a clear error', async () => {
+    const own = `layout-${randomBytes(4).toString('hex')}:`;
+    const first = store({ prefix: own });
+    const other = store({ prefix: own, buckets: 4 });
+    try {
+      const now = Date.now();
+      await first.create(sampleRecord({}, now), { maxSessionsPerUser: 5, now });
+      assert.equal(await redisCli(['-p', String(redis.port), 'get', `{${own}}v`]), '2:1\n');
+      await assert.rejects(other.get(sampleRecord().id, now), (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(err.message, /redis\.buckets: is 4, .* stored in 1 buckets/);
+        return true;
+      });
+      await redisCli(['-p', String(redis.port), 'set', `{${own}}v`, '3:1']);
+      const later = store({ prefix: own });
+      try {
+        await assert.rejects(
+          later.stats!(now),
+          /stored in layout "3", this version .* uses layout 2/,
+        );
+      } finally {
+        await later.close();
+      }
+    } finally {
+      await first.close();
+      await other.close();
     }
   });
 

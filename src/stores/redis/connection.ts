@@ -9,6 +9,12 @@ import { type ScriptClient, wrapClient } from './client.js';
 import { REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { createOwnClient } from './own-client.js';
 
+/** Whether a caller's client is a Cluster client (node-redis `createCluster`, ioredis `Cluster`). */
+export function isClusterClient(client: unknown): boolean {
+  const c = client as { masters?: unknown; isCluster?: unknown };
+  return c.masters !== undefined || c.isCluster === true;
+}
+
 export interface Connection {
   /** The clients, round-robin (poolSize connections when the store created them). */
   next(): Promise<ScriptClient>;
@@ -38,7 +44,7 @@ export function connect(
   }
   const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
   const { retryDelay: _r, ...connectionFields } = cfg;
-  const { cleanupBatchSize: _b, logger: _l, ...redisConfig } = connectionFields;
+  const { cleanupBatchSize: _b, logger: _l, buckets: _n, ...redisConfig } = connectionFields;
   const config = resolveRedisConfig(redisConfig);
   const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
   const kind = oneOf('redis.clientLibrary', clientLibrary ?? REDIS_DEFAULTS.clientLibrary, [

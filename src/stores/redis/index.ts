@@ -1,13 +1,15 @@
 /**
- * The Redis store (`tessera-session/redis`): sessions in Redis hashes with a per-user index, an expiry
- * index and an activity index, each operation one Lua script (one round trip, atomic). Works on
- * standalone Redis, Cluster and Sentinel, with a client it creates from a `RedisConfig` or one the
- * caller already holds (node-redis or ioredis). The fixed-window `RateLimitStore` is in
- * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
+ * The Redis store (`tessera-session/redis`): each session one string value (./record-value.ts)
+ * read with one plain `GET`, written by Lua scripts (one round trip, atomic) that keep a per-user
+ * index, an expiry index, an activity index and counters per bucket (./scripts.ts). Works on
+ * standalone Redis, Sentinel and Cluster (where the buckets spread sessions over the masters:
+ * ./buckets.ts), with a client it creates from a `RedisConfig` or one the caller already holds
+ * (node-redis or ioredis). Walks over every bucket are in ./bucket-walks.ts; the fixed-window
+ * `RateLimitStore` is in ./rate-limit.ts.
  */
 import { DataTooLargeError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
-import { byRecentActivity, expiresAt } from '../../core/record.js';
+import { byRecentActivity, expiryReason, touchDue } from '../../core/record.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -20,29 +22,30 @@ import type {
   SessionRecord,
   SessionStore,
   StoreCapabilities,
-  StoreStats,
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
 import { positiveInteger, retentionOption } from '../options.js';
-import { REDIS_STORE_NAME } from './client.js';
-import { connect } from './connection.js';
+import { bucketWalks } from './bucket-walks.js';
+import { bucketOfId, bucketOfUser, bucketTags, idMember } from './buckets.js';
+import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
+import { connect, isClusterClient } from './connection.js';
+import { layoutCheck } from './layout-check.js';
 import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
-import { DATA_FIELD_PREFIX, dataValue, recordFields } from './record-hash.js';
-import { destroyReply, lookupReply, recordsReply, strings } from './replies.js';
+import { dataMember, decodeRecord, encodeRecord, encodeString } from './record-value.js';
+import { destroyReply, idsOf, lookupReply, recordsReply } from './replies.js';
 import {
-  CLEANUP,
+  CLAIM,
   CREATE,
   DESTROY,
   DESTROY_USER,
-  GET,
-  LIST,
   LIST_USER,
   type LuaScript,
   PATCH,
   REGENERATE,
-  STATS,
+  TOUCH,
 } from './scripts.js';
+import { readSession } from './session-read.js';
 
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
 export {
@@ -55,31 +58,44 @@ export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './ra
 
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
   const logger = options.logger ?? silentLogger;
-  const base = `{${prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix)}}`;
+  const prefix = prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix);
   const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);
   const batch = positiveInteger(
     'redis.cleanupBatchSize',
     options.cleanupBatchSize ?? REDIS_DEFAULTS.cleanupBatchSize,
   );
+  const cluster = options.client !== undefined && isClusterClient(options.client);
+  const buckets = positiveInteger(
+    'redis.buckets',
+    options.buckets ?? (cluster ? REDIS_DEFAULTS.clusterBuckets : REDIS_DEFAULTS.buckets),
+  );
+  const tags = bucketTags(prefix, buckets);
   const { conn } = connect(options, logger);
+  const checkLayout = layoutCheck(prefix, buckets);
 
-  const sKey = (id: string) => `${base}s:${id}`;
-  const uKey = (userId: string) => `${base}u:${userId}`;
-  const indexKeys = [`${base}e`, `${base}a`, `${base}st`];
+  async function client(): Promise<ScriptClient> {
+    const c = await conn.next();
+    await checkLayout(c);
+    return c;
+  }
 
-  async function run(
-    script: LuaScript,
-    firstKey: string,
-    now: number,
-    args: string[],
-  ): Promise<unknown> {
-    const client = await conn.next();
-    // Keys every script may touch are declared; the rest are built from the same base (same slot).
-    return client.run(
-      script,
-      [firstKey, ...indexKeys],
-      [base, String(now), String(grace), ...args],
-    );
+  const tagOf = (id: string) => tags[bucketOfId(id, buckets)]!;
+  const keyOf = (id: string) => `${tagOf(id)}s:${idMember(id)}`;
+
+  async function run(script: LuaScript, tag: string, now: number, args: string[]) {
+    // Keys a script touches are built from the tag (one slot); the declared one routes it.
+    return (await client()).run(script, [`${tag}e`], [tag, String(now), String(grace), ...args]);
+  }
+
+  /**
+   * Every write reports here the ids whose stored value it may have changed (written, ended,
+   * evicted): the one place a client-side cache of session reads drops its copies.
+   */
+  const onWritten: ((keys: string[]) => void)[] = [];
+  function wrote(ids: string[]): void {
+    if (onWritten.length === 0 || ids.length === 0) return;
+    const keys = ids.map(keyOf);
+    for (const fn of onWritten) fn(keys);
   }
 
   function corrupted(id: string): void {
@@ -90,25 +106,26 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
   }
 
   const lookup = (id: string, reply: unknown) => lookupReply(id, reply, corrupted);
-  const records = (flat: unknown) => recordsReply(flat, corrupted);
+  const limitArg = (o: CreateOptions) =>
+    o.maxSessionsPerUser === null ? '' : String(o.maxSessionsPerUser);
+  const walks = bucketWalks({ tags, batch, run, corrupted });
 
-  function addArgs(record: SessionRecord): string[] {
-    const fields = recordFields(record);
-    return [
-      record.id,
-      String(record.lastSeenAt),
-      String(expiresAt(record)),
-      String(fields.length / 2),
-      ...fields,
-    ];
+  async function create(record: SessionRecord, options: CreateOptions): Promise<CreateResult> {
+    const reply = await run(CREATE, tagOf(record.id), options.now, [
+      limitArg(options),
+      idMember(record.id),
+      encodeRecord(record),
+    ]);
+    const evicted = idsOf(reply);
+    wrote([record.id, ...evicted]);
+    return { evicted };
   }
 
-  const limitArg = (options: CreateOptions) =>
-    options.maxSessionsPerUser === null ? '' : String(options.maxSessionsPerUser);
-
   async function listUser(userId: string, now: number): Promise<SessionRecord[]> {
-    const reply = await run(LIST_USER, uKey(userId), now, [userId]);
-    return records(reply).sort(byRecentActivity);
+    const replies = await Promise.all(
+      tags.map((tag) => run(LIST_USER, tag, now, [encodeString(userId)])),
+    );
+    return replies.flatMap((r) => recordsReply(r, corrupted)).sort(byRecentActivity);
   }
 
   const capabilities: StoreCapabilities = {
@@ -120,42 +137,43 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     revocation: true,
   };
 
-  return {
+  const store: SessionStore = {
     name: REDIS_STORE_NAME,
     capabilities,
-
-    async create(record: SessionRecord, options: CreateOptions): Promise<CreateResult> {
-      const reply = await run(CREATE, sKey(record.id), options.now, [
-        limitArg(options),
-        record.userId ?? '',
-        ...addArgs(record),
-      ]);
-      return { evicted: strings(reply) };
-    },
+    create,
 
     async get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
-      const reply = await run(GET, sKey(id), now, [
-        id,
-        touch ? String(touch.touchAfter) : '',
-        touch ? String(touch.idleTimeout) : '',
+      const read = await readSession(await client(), keyOf(id));
+      const record = read.value === null ? null : decodeRecord(id, read.value);
+      if (!record) {
+        if (read.value !== null || ('corrupt' in read && read.corrupt)) corrupted(id);
+        return { record: null, reason: 'not_found' };
+      }
+      const expired = expiryReason(record, now);
+      if (expired) return { record: null, reason: expired };
+      if (!touch || !touchDue(record, touch, now)) return { record, touched: false };
+      const reply = await run(TOUCH, tagOf(id), now, [
+        idMember(id),
+        String(touch.touchAfter),
+        String(touch.idleTimeout),
       ]);
+      wrote([id]);
       return lookup(id, reply);
     },
 
     async patch(id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {
       const set: string[] = [];
       for (const [key, value] of Object.entries(patch.set ?? {})) {
-        const json = dataValue(value);
-        if (json !== undefined) set.push(DATA_FIELD_PREFIX + key, json);
+        if (dataMember(key, value) !== undefined)
+          set.push(JSON.stringify(key), JSON.stringify(value));
       }
-      const unset = (patch.unset ?? []).map((key) => DATA_FIELD_PREFIX + key);
-      const owner = patch.userId === undefined ? '0' : patch.userId === null ? '1' : '2';
-      const reply = await run(PATCH, sKey(id), now, [
-        id,
+      const unset = (patch.unset ?? []).map((key) => JSON.stringify(key));
+      const reply = await run(PATCH, tagOf(id), now, [
+        idMember(id),
         patch.csrf === undefined ? '0' : '1',
-        patch.csrf ?? '',
-        owner,
-        patch.userId ?? '',
+        encodeString(patch.csrf ?? null),
+        patch.userId === undefined ? '0' : '1',
+        patch.userId === undefined ? '' : encodeString(patch.userId),
         patch.maxDataBytes === undefined ? '' : String(patch.maxDataBytes),
         patch.replace ? '1' : '0',
         String(set.length / 2),
@@ -166,32 +184,49 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       const [state, bytes] = Array.isArray(reply) ? reply : [];
       if (state === 'too_large' && patch.maxDataBytes !== undefined)
         throw new DataTooLargeError(Number(bytes), patch.maxDataBytes);
+      wrote([id]);
       return lookup(id, reply).record;
     },
 
     async destroy(id: string, _reason: TerminationReason, now: number) {
-      return destroyReply(await run(DESTROY, sKey(id), now, [id]));
+      const reply = await run(DESTROY, tagOf(id), now, [idMember(id)]);
+      wrote([id]);
+      return destroyReply(reply);
     },
 
     async destroyUser(userId, { exceptId, now }): Promise<string[]> {
-      return strings(await run(DESTROY_USER, uKey(userId), now, [userId, exceptId ?? '']));
+      // The user's sessions are in the home bucket when the manager made them; a caller's own ids
+      // (the express-session store) may be anywhere, so every bucket is asked.
+      const except = exceptId === undefined ? '' : idMember(exceptId);
+      const replies = await Promise.all(
+        tags.map((tag) => run(DESTROY_USER, tag, now, [encodeString(userId), except])),
+      );
+      const ended = replies.flatMap(idsOf);
+      wrote(ended);
+      return ended;
     },
 
-    async regenerate(
-      oldId: string,
-      record: SessionRecord,
-      options: CreateOptions,
-    ): Promise<RegenerateResult> {
-      const reply = await run(REGENERATE, sKey(oldId), options.now, [
-        oldId,
+    async regenerate(oldId, record, options): Promise<RegenerateResult> {
+      const [oldTag, newTag] = [tagOf(oldId), tagOf(record.id)];
+      if (oldTag !== newTag) {
+        // Two slots cannot share a script: the old session is ended first (of concurrent
+        // regenerates exactly one wins here), then the new one is created. Nobody holds the new
+        // token yet, so only a failure between the two steps is seen: the session is gone.
+        const won = Number(await run(CLAIM, oldTag, options.now, [idMember(oldId)])) === 1;
+        wrote([oldId]);
+        if (!won) return { ok: false, evicted: [] };
+        return { ok: true, evicted: (await create(record, options)).evicted };
+      }
+      const reply = await run(REGENERATE, oldTag, options.now, [
+        idMember(oldId),
         limitArg(options),
-        record.userId ?? '',
-        ...addArgs(record),
+        idMember(record.id),
+        encodeRecord(record),
       ]);
       const [ok, evicted] = Array.isArray(reply) ? reply : [];
-      return Number(ok) === 1
-        ? { ok: true, evicted: strings(evicted) }
-        : { ok: false, evicted: [] };
+      const ended = idsOf(evicted);
+      wrote([oldId, record.id, ...ended]);
+      return Number(ok) === 1 ? { ok: true, evicted: ended } : { ok: false, evicted: [] };
     },
 
     listUser,
@@ -202,49 +237,18 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
         const all = await listUser(query.userId, now);
         return { sessions: all.slice(offset, offset + query.limit), total: all.length };
       }
-      const reply = await run(LIST, `${base}a`, now, [String(offset), String(query.limit)]);
-      const [total, flat] = Array.isArray(reply) ? reply : [];
-      return { sessions: records(flat), total: Number(total) };
+      return walks.list(offset, query.limit, now);
     },
 
-    async stats(now: number): Promise<StoreStats> {
-      const reply = await run(STATS, `${base}st`, now, []);
-      const [active, countersFlat, subtractFlat] = Array.isArray(reply) ? reply : [];
-      const counts = new Map<string, number>();
-      const c = strings(countersFlat);
-      for (let j = 0; j + 1 < c.length; j += 2) counts.set(c[j]!, Number(c[j + 1]));
-      const s = strings(subtractFlat);
-      for (let j = 0; j + 1 < s.length; j += 2)
-        counts.set(s[j]!, (counts.get(s[j]!) ?? 0) - Number(s[j + 1]));
-      const stats: StoreStats = {
-        activeSessions: Number(active),
-        distinctUsers: Math.max(0, counts.get('users') ?? 0),
-        anonymousSessions: Math.max(0, counts.get('anon') ?? 0),
-        byBrowser: {},
-        byOs: {},
-        byDeviceType: {},
-      };
-      const groups = { 'b:': stats.byBrowser, 'o:': stats.byOs, 't:': stats.byDeviceType };
-      for (const [field, n] of counts) {
-        const group = groups[field.slice(0, 2) as keyof typeof groups];
-        if (group && n > 0) group[field.slice(2)] = n;
-      }
-      return stats;
-    },
+    stats: (now: number) => walks.stats(now),
 
     async cleanup(now: number): Promise<number> {
-      let removed = 0;
-      for (;;) {
-        const n = Number(await run(CLEANUP, `${base}e`, now, [String(batch)]));
-        removed += n;
-        if (n < batch) return removed;
-      }
+      return walks.cleanup(now);
     },
 
     async health(): Promise<HealthReport> {
       try {
-        const client = await conn.next();
-        const latencyMs = await client.ping(`${base}e`);
+        const latencyMs = await (await conn.next()).ping(`${tags[0]}e`);
         return { ok: true, store: REDIS_STORE_NAME, latencyMs };
       } catch (err) {
         logger.debug({ store: REDIS_STORE_NAME, err: describeError(err) }, 'health check failed');
@@ -258,4 +262,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
 
     close: () => conn.close(),
   };
+  if (buckets > 1)
+    store.idFitsUser = (id, userId) => bucketOfId(id, buckets) === bucketOfUser(userId, buckets);
+  return store;
 }

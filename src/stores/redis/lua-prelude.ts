@@ -1,195 +1,184 @@
 /**
- * The Lua prelude every Redis session script starts with: it owns the data layout (see
- * ./scripts.ts) and the steps several scripts share — a session's state at NOW, removing one with
- * its index entries and counts, making room under the per-user limit, adding one, moving one to
- * another owner, and measuring its data as JSON for `maxDataBytes`.
+ * The Lua prelude every Redis session script starts with: it owns the data layout of one bucket
+ * (see ./scripts.ts and ./record-value.ts) and the steps several scripts share — reading a
+ * session's value and state at NOW, removing one with its index entries and counts, making room
+ * under the per-user limit, adding one, moving one to another owner, and editing the data part.
+ * Separators: \\31 between fields and data members, \\30 between header and data, \\29 between a
+ * data member's key and value.
  */
 export const PRELUDE = `
-local P = ARGV[1]
+local T = ARGV[1]
 local NOW = tonumber(ARGV[2])
 local GRACE = tonumber(ARGV[3])
-local EKEY, AKEY, STKEY = P .. 'e', P .. 'a', P .. 'st'
-local function skey(id) return P .. 's:' .. id end
-local function ukey(u) return P .. 'u:' .. u end
+local EKEY, AKEY, STKEY = T .. 'e', T .. 'a', T .. 'st'
+local function skey(m) return T .. 's:' .. m end
+local function ukey(u) return T .. 'u:' .. u end
 -- Integers as plain digits: tostring() would print 1.7e+12.
 local function fmt(n) return string.format('%.0f', n) end
+local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
+local function b36(n)
+  local s = ''
+  repeat
+    local d = n % 36
+    s = string.sub(DIGITS, d + 1, d + 1) .. s
+    n = (n - d) / 36
+  until n == 0
+  return s
+end
+local function num(f) if f == nil or f == '' then return nil end return tonumber(f, 36) end
+
+-- Header fields: 1 createdAt, 2 lastSeenAt, 3 idleExpiresAt, 4 absoluteExpiresAt, 5 version,
+-- 6 user, 7 ip, 8 user agent, 9 browser, 10 its version, 11 os, 12 its version, 13 device type,
+-- 14 csrf. Returns the header and the data part, or nil when v is not a layout-2 value.
+local function parse(v)
+  local cut = string.find(v, '\\30', 1, true)
+  if not cut then return nil end
+  local h = {}
+  for f in string.gmatch(string.sub(v, 1, cut - 1) .. '\\31', '([^\\31]*)\\31') do h[#h + 1] = f end
+  if #h ~= 14 then return nil end
+  return h, string.sub(v, cut + 1)
+end
+local function join(h, data) return table.concat(h, '\\31') .. '\\30' .. data end
+
+-- The moment a session stops being live: its idle expiry, capped by the absolute one.
+local function expiry(h)
+  local i, a = num(h[3]), num(h[4])
+  if a and a < i then return a end
+  return i
+end
+
+-- A session's state at NOW ('live', 'not_found', 'corrupt', 'expired_idle', 'expired_absolute'),
+-- its header, data part and value.
+local function load(m)
+  local v = redis.pcall('GET', skey(m))
+  if not v then return 'not_found' end
+  if type(v) ~= 'string' then return 'corrupt' end
+  local h, data = parse(v)
+  if not h then return 'corrupt' end
+  local i, a = num(h[3]), num(h[4])
+  if not i or not num(h[2]) or not num(h[5]) or (h[4] ~= '' and not a) then return 'corrupt' end
+  if a and NOW >= a then return 'expired_absolute', h, data, v end
+  if NOW >= i then return 'expired_idle', h, data, v end
+  return 'live', h, data, v
+end
 
 local function bump(field, by)
   if redis.call('HINCRBY', STKEY, field, by) <= 0 then redis.call('HDEL', STKEY, field) end
 end
 
--- f = HMGET(u, db, do, dt) of one session; by = 1 when it is added, -1 when removed
-local function tally(f, by)
-  if not f[1] then bump('anon', by) end
-  bump('b:' .. (f[2] or 'unknown'), by)
-  bump('o:' .. (f[3] or 'unknown'), by)
-  bump('t:' .. (f[4] or 'unknown'), by)
+-- Counts of one session; by = 1 when it is added, -1 when removed. A null browser or os is ''.
+local function tally(h, by)
+  if h[6] == '' then bump('anon', by) end
+  bump('b:' .. h[9], by)
+  bump('o:' .. h[11], by)
+  bump('t:' .. h[13], by)
 end
 
--- 'live', 'not_found', 'corrupt', 'expired_idle' or 'expired_absolute' at NOW
-local function state(id)
-  local k = skey(id)
-  local t = redis.call('TYPE', k).ok
-  if t == 'none' then return 'not_found' end
-  if t ~= 'hash' then return 'corrupt' end
-  local f = redis.call('HMGET', k, 'i', 'a', 'l')
-  local i, a = tonumber(f[1]), tonumber(f[2])
-  if not i or not tonumber(f[3]) then return 'corrupt' end
-  if a and NOW >= a then return 'expired_absolute' end
-  if NOW >= i then return 'expired_idle' end
-  return 'live'
-end
-
--- Removes id from user u's index (the users counter follows), and adds it scored by lastSeen.
-local function unindexUser(u, id)
+-- Removes m from user u's index in this bucket (the users counter follows), or adds it.
+local function unindexUser(u, m)
   local uk = ukey(u)
-  if redis.call('ZREM', uk, id) == 1 and redis.call('EXISTS', uk) == 0 then bump('users', -1) end
+  if redis.call('ZREM', uk, m) == 1 and redis.call('EXISTS', uk) == 0 then bump('users', -1) end
 end
-local function indexUser(u, id, lastSeen)
-  local uk = ukey(u)
-  if redis.call('EXISTS', uk) == 0 then bump('users', 1) end
-  redis.call('ZADD', uk, lastSeen, id)
+local function indexUser(u, m)
+  if redis.call('ZADD', ukey(u), 0, m) == 1 and redis.call('ZCARD', ukey(u)) == 1 then
+    bump('users', 1)
+  end
 end
 
--- Removes a session, its index entries and its counts. knownUser names the owner when the caller
--- holds it (a user-index member whose hash Redis already dropped by TTL). True if a hash existed.
-local function drop(id, knownUser)
-  local k = skey(id)
-  redis.call('ZREM', EKEY, id)
-  redis.call('ZREM', AKEY, id)
+-- Removes a session, its index entries and its counts. h is its header when the caller loaded it
+-- (nil: read here); knownUser names the owner when the caller holds it (a user-index member whose
+-- value Redis already dropped by TTL).
+local function drop(m, h, knownUser)
+  local k = skey(m)
+  redis.call('ZREM', EKEY, m)
+  redis.call('ZREM', AKEY, m)
+  local existed = true
+  if not h then
+    local v = redis.pcall('GET', k)
+    existed = v ~= false
+    if type(v) == 'string' then h = parse(v) end
+  end
   local u = knownUser
-  local t = redis.call('TYPE', k).ok
-  if t == 'hash' then
-    local f = redis.call('HMGET', k, 'u', 'db', 'do', 'dt')
-    tally(f, -1)
-    if f[1] then u = f[1] end
+  if h then
+    tally(h, -1)
+    if h[6] ~= '' then u = h[6] end
   end
-  if t ~= 'none' then redis.call('DEL', k) end
-  if u then unindexUser(u, id) end
-  return t == 'hash'
+  if existed then redis.call('DEL', k) end
+  if u then unindexUser(u, m) end
 end
 
--- Evicts the user's least recently active live sessions so that one more fits under limit.
--- keep is the id being created: it replaces its own earlier record and never counts or goes.
+-- x goes before y on a tie of last activity: the greater id first, as bytes (the memory store's
+-- order). Members are base64url of the id's bytes (compared by digit value) or '~' and the id.
+local B64 = {}
+do
+  local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  for j = 1, 64 do B64[string.byte(alphabet, j)] = j end
+end
+local function greaterId(x, y)
+  if string.byte(x) == 126 or string.byte(y) == 126 then return x > y end
+  for j = 1, math.min(#x, #y) do
+    local a, b = B64[string.byte(x, j)] or 0, B64[string.byte(y, j)] or 0
+    if a ~= b then return a > b end
+  end
+  return #x > #y
+end
+
+-- Evicts user u's least recently active live sessions in this bucket so that one more fits under
+-- limit. keep is the session being created: it replaces its own earlier value and never counts.
 local function makeRoom(u, limit, evicted, keep)
-  local uk = ukey(u)
-  local members = redis.call('ZRANGE', uk, 0, -1, 'WITHSCORES')
   local live = {}
-  for j = 1, #members, 2 do
-    local id = members[j]
-    local s = state(id)
-    if id == keep then
-      -- replaced by add()
-    elseif s == 'live' then live[#live + 1] = { id = id, s = tonumber(members[j + 1]) }
-    elseif s ~= 'corrupt' then drop(id, u) end
+  for _, m in ipairs(redis.call('ZRANGE', ukey(u), 0, -1)) do
+    if m ~= keep then
+      local s, h = load(m)
+      if s == 'live' then live[#live + 1] = { m = m, l = num(h[2]) }
+      elseif s ~= 'corrupt' then drop(m, h, u) end
+    end
   end
-  -- least recently active first; on a tie the greater id goes first (the memory store's order)
   table.sort(live, function(x, y)
-    if x.s ~= y.s then return x.s < y.s end
-    return x.id > y.id
+    if x.l ~= y.l then return x.l < y.l end
+    return greaterId(x.m, y.m)
   end)
-  local excess = math.min(#live - (limit - 1), #live)
-  for j = 1, excess do
-    drop(live[j].id, u)
-    evicted[#evicted + 1] = live[j].id
+  for j = 1, math.min(#live - (limit - 1), #live) do
+    drop(live[j].m, nil, u)
+    evicted[#evicted + 1] = live[j].m
   end
 end
 
-local function hsetChunked(k, from, to)
-  local pos = from
-  while pos <= to do
-    local stop = math.min(pos + 199, to)
-    redis.call('HSET', k, unpack(ARGV, pos, stop))
-    pos = stop + 1
-  end
+-- Stores value v as session m, replacing whatever m held (live, expired or corrupt).
+local function add(m, v)
+  local h = parse(v)
+  local k = skey(m)
+  if redis.call('EXISTS', k) == 1 then drop(m, nil, nil) end
+  local e = expiry(h)
+  redis.call('SET', k, v, 'PX', fmt(math.max(1, e - NOW + GRACE)))
+  redis.call('ZADD', EKEY, fmt(e), m)
+  redis.call('ZADD', AKEY, fmt(num(h[2])), m)
+  if h[6] ~= '' then indexUser(h[6], m) end
+  tally(h, 1)
 end
 
--- ARGV from at: id, lastSeenAt, expiresAt, field count, then field/value pairs. Whatever the id
--- held before (live, expired or corrupt) is replaced whole.
-local function add(at)
-  local id, l, e, n = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-  local k = skey(id)
-  if redis.call('EXISTS', k) == 1 then drop(id, nil) end
-  hsetChunked(k, at + 4, at + 3 + 2 * n)
-  redis.call('PEXPIRE', k, fmt(math.max(1, e - NOW + GRACE)))
-  redis.call('ZADD', EKEY, fmt(e), id)
-  redis.call('ZADD', AKEY, l, id)
-  local f = redis.call('HMGET', k, 'u', 'db', 'do', 'dt')
-  if f[1] then indexUser(f[1], id, l) end
-  tally(f, 1)
-end
-
--- Moves a live session to owner u (false: anonymous): the user indexes and counters follow.
-local function setOwner(id, u)
-  local k = skey(id)
-  local f = redis.call('HMGET', k, 'u', 'l')
-  local old = f[1]
+-- Moves live session m (header h) to owner u ('': anonymous): the user indexes and counters follow.
+local function setOwner(m, h, u)
+  local old = h[6]
   if old == u then return end
-  if old then unindexUser(old, id) else bump('anon', -1) end
-  if u then
-    indexUser(u, id, f[2])
-    redis.call('HSET', k, 'u', u)
-  else
-    redis.call('HDEL', k, 'u')
-    bump('anon', 1)
-  end
+  if old ~= '' then unindexUser(old, m) else bump('anon', -1) end
+  if u ~= '' then indexUser(u, m) else bump('anon', 1) end
+  h[6] = u
 end
 
--- Removes every data field of hash k (a patch that replaces the data).
-local function dropData(k)
-  local fields = {}
-  for _, f in ipairs(redis.call('HKEYS', k)) do
-    if string.sub(f, 1, 2) == 'd:' then fields[#fields + 1] = f end
+-- The data part as its members' keys and values in order, and each key's position; nil when a
+-- member has no key/value separator.
+local function members(data)
+  local keys, vals, at = {}, {}, {}
+  if data == '' then return keys, vals, at end
+  for mem in string.gmatch(data .. '\\31', '([^\\31]*)\\31') do
+    local cut = string.find(mem, '\\29', 1, true)
+    if not cut then return nil end
+    local key = string.sub(mem, 1, cut - 1)
+    keys[#keys + 1] = key
+    vals[#keys] = string.sub(mem, cut + 1)
+    at[key] = #keys
   end
-  for j = 1, #fields, 200 do
-    redis.call('HDEL', k, unpack(fields, j, math.min(j + 199, #fields)))
-  end
-end
-
--- Bytes of a data key as JSON.stringify writes it: quoted, with " and \\ and control characters
--- escaped (\\b \\f \\n \\r \\t take two bytes, the others six); other bytes are kept as they are.
-local function keyBytes(key)
-  local n = #key + 2
-  for j = 1, #key do
-    local b = string.byte(key, j)
-    if b == 34 or b == 92 or b == 8 or b == 9 or b == 10 or b == 12 or b == 13 then n = n + 1
-    elseif b < 32 then n = n + 5 end
-  end
-  return n
-end
-
--- The JSON size of one data member ("key":value) stored in field f (with its 'd:' prefix).
-local function memberBytes(f, valueBytes) return keyBytes(string.sub(f, 3)) + 1 + valueBytes end
-
--- What the data of hash k would take as JSON before and after setting the field/value pairs
--- ARGV[setFrom..] (over nothing when replace) and removing the fields ARGV[unsetFrom..]: two
--- sizes, as JSON.stringify counts.
-local function dataSizes(k, setFrom, nset, unsetFrom, nunset, replace)
-  local members, count, total = {}, 0, 0
-  for _, f in ipairs(redis.call('HKEYS', k)) do
-    if string.sub(f, 1, 2) == 'd:' then
-      local b = memberBytes(f, redis.call('HSTRLEN', k, f))
-      members[f] = b
-      count = count + 1
-      total = total + b
-    end
-  end
-  local before = 2 + total + math.max(0, count - 1)
-  if replace then members, count, total = {}, 0, 0 end
-  for j = 0, nset - 1 do
-    local f, v = ARGV[setFrom + 2 * j], ARGV[setFrom + 2 * j + 1]
-    if members[f] then total = total - members[f] else count = count + 1 end
-    members[f] = memberBytes(f, #v)
-    total = total + members[f]
-  end
-  for j = 0, nunset - 1 do
-    local f = ARGV[unsetFrom + j]
-    if members[f] then
-      total = total - members[f]
-      count = count - 1
-      members[f] = nil
-    end
-  end
-  return before, 2 + total + math.max(0, count - 1)
+  return keys, vals, at
 end
 `;

@@ -15,6 +15,10 @@ export const REDIS_DEFAULTS = {
   /** 24 hours. */
   ttlGrace: 86_400_000,
   cleanupBatchSize: 500,
+  /** One bucket: standalone Redis and Sentinel hold everything on one server anyway. */
+  buckets: 1,
+  /** With a Cluster client: each master holds an equal share (see `buckets`). */
+  clusterBuckets: 16,
   /** Half a second: a 503 at once meanwhile, and one probe twice a second. */
   retryDelay: 500,
 } as const;
@@ -41,11 +45,23 @@ export interface RedisStoreOptions extends RedisConfig {
    */
   clientLibrary?: RedisClientKind;
   /**
-   * Namespace of every key. Keys are `{<prefix>}…`: the braces make the whole deployment one
-   * Cluster hash slot, which is what keeps the per-user limit and termination atomic there.
+   * Namespace of every key. Keys are `{<prefix>}…` with one bucket, `{<prefix><bucket tag>}…` with
+   * several: the braces are the Cluster hash tag of each bucket.
    * @default REDIS_DEFAULTS.prefix
    */
   prefix?: string;
+  /**
+   * How many buckets (Cluster hash slots) the sessions are spread over. A session's bucket follows
+   * from its id; the manager draws each new session's id so it lands in its user's bucket, where
+   * the user's index is, so the per-user limit and "log out everywhere" stay one atomic script. The
+   * bucket tags are chosen so each bucket falls in its own equal slice of the 16,384 slots: on a
+   * Cluster whose masters own equal slot ranges, each master holds an equal share of the sessions.
+   * Listing, stats, cleanup and a user's list or logout walk every bucket (one call per bucket).
+   * Every store of a deployment must use the same count: it is stored in Redis at the first
+   * connection and a store configured otherwise refuses to run (ConfigError).
+   * @default REDIS_DEFAULTS.buckets (REDIS_DEFAULTS.clusterBuckets with a Cluster client)
+   */
+  buckets?: number;
   /** Deadline for each operation, after which it fails with `StoreUnavailableError`. @default the `connectTimeout` */
   commandTimeout?: number | string;
   /**

@@ -1,9 +1,10 @@
 /**
- * Decoding the Redis scripts' replies into lookups and records. A reply that does not decode (a
- * hash another program overwrote) is reported through `corrupted` and read as no session.
+ * Decoding the Redis scripts' replies into lookups and records. A value that does not decode (a
+ * key another program overwrote) is reported through `corrupted` and read as no session.
  */
 import type { LookupResult, MissReason, SessionRecord } from '../../core/types.js';
-import { recordFromFields } from './record-hash.js';
+import { idOfMember } from './buckets.js';
+import { decodeRecord, decodeString } from './record-value.js';
 
 const MISS_REASONS: ReadonlySet<MissReason> = new Set([
   'not_found',
@@ -12,7 +13,7 @@ const MISS_REASONS: ReadonlySet<MissReason> = new Set([
   'terminated',
 ]);
 
-/** Told the id of a session whose hash does not decode. */
+/** Told the id of a session whose value does not decode. */
 export type CorruptedReport = (id: string) => void;
 
 /** A reply that is a list, as strings; anything else as an empty list. */
@@ -20,11 +21,16 @@ export function strings(reply: unknown): string[] {
   return Array.isArray(reply) ? reply.map(String) : [];
 }
 
-/** Decodes a GET/PATCH reply. */
+/** A list of id members as ids. */
+export function idsOf(reply: unknown): string[] {
+  return strings(reply).map(idOfMember);
+}
+
+/** Decodes a TOUCH/PATCH reply: {state} or {'live', touched, value}. */
 export function lookupReply(id: string, reply: unknown, corrupted: CorruptedReport): LookupResult {
-  const [state, touchedFlag, fields] = Array.isArray(reply) ? reply : [];
+  const [state, touchedFlag, value] = Array.isArray(reply) ? reply : [];
   if (state === 'live') {
-    const record = recordFromFields(id, fields);
+    const record = decodeRecord(id, value);
     if (record) return { record, touched: Number(touchedFlag) === 1 };
   } else if (MISS_REASONS.has(state as MissReason)) {
     return { record: null, reason: state as MissReason };
@@ -37,16 +43,16 @@ export function lookupReply(id: string, reply: unknown, corrupted: CorruptedRepo
 export function destroyReply(reply: unknown): { userId: string | null } | null {
   const [ended, owner] = Array.isArray(reply) ? reply : [];
   if (Number(ended) !== 1) return null;
-  return { userId: owner === undefined || owner === null ? null : String(owner) };
+  return { userId: decodeString(String(owner ?? '')) ?? null };
 }
 
-/** Decodes a list of id, HGETALL pairs, reporting corrupted ones. */
+/** Decodes a list of member, value pairs, reporting corrupted ones. */
 export function recordsReply(flat: unknown, corrupted: CorruptedReport): SessionRecord[] {
   const out: SessionRecord[] = [];
   const items = Array.isArray(flat) ? flat : [];
   for (let j = 0; j + 1 < items.length; j += 2) {
-    const id = String(items[j]);
-    const record = recordFromFields(id, items[j + 1]);
+    const id = idOfMember(String(items[j]));
+    const record = decodeRecord(id, items[j + 1]);
     if (record) out.push(record);
     else corrupted(id);
   }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { SessionRecord } from '../../core/types.js';
 import { randomUserId, sampleRecord } from '../fixtures.js';
-import { ids } from './assertions.js';
+import { fitted, ids } from './assertions.js';
 import type { ContractOptions, StoreFactory, TestFunction } from './options.js';
 import { registrar } from './register.js';
 
@@ -28,11 +28,14 @@ export function testAtomicLimit(
       const made: SessionRecord[] = [];
       // Activity order differs from creation order: the second-created is the least recently active.
       for (const [i, lastSeen] of [now - 2_000, now - 5_000, now - 1_000].entries()) {
-        const r = sampleRecord({ userId, createdAt: now - 10_000 + i, lastSeenAt: lastSeen }, now);
+        const r = fitted(
+          store,
+          sampleRecord({ userId, createdAt: now - 10_000 + i, lastSeenAt: lastSeen }, now),
+        );
         made.push(r);
         assert.deepEqual((await store.create(r, { maxSessionsPerUser: 3, now })).evicted, []);
       }
-      const fourth = sampleRecord({ userId }, now);
+      const fourth = fitted(store, sampleRecord({ userId }, now));
       const result = await store.create(fourth, { maxSessionsPerUser: 3, now });
       assert.deepEqual(result.evicted, [made[1]!.id]);
       assert.equal((await store.get(made[1]!.id, now)).record, null, 'the evicted session is gone');
@@ -50,7 +53,7 @@ export function testAtomicLimit(
       const now = Date.now();
       const userId = randomUserId();
       const records = Array.from({ length: concurrentCreates }, (_, i) =>
-        sampleRecord({ userId, lastSeenAt: now - 1000 + i }, now),
+        fitted(a, sampleRecord({ userId, lastSeenAt: now - 1000 + i }, now)),
       );
       const results = await Promise.all(
         records.map((r, i) => (i % 2 === 0 ? a : b).create(r, { maxSessionsPerUser: 5, now })),

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomSessionId, randomUserId, sampleRecord } from '../fixtures.js';
-import { ids } from './assertions.js';
+import { fitted, ids } from './assertions.js';
 import type { ContractOptions, StoreFactory, TestFunction } from './options.js';
 import { registrar } from './register.js';
 
@@ -99,12 +99,12 @@ export function testRegenerateIsAtomic(
       const now = Date.now();
       const userId = randomUserId();
       const existing = [now - 3_000, now - 1_000].map((t) =>
-        sampleRecord({ userId, lastSeenAt: t }, now),
+        fitted(store, sampleRecord({ userId, lastSeenAt: t }, now)),
       );
       for (const r of existing) await store.create(r, { maxSessionsPerUser: 2, now });
       const anon = sampleRecord({ userId: null }, now);
       await store.create(anon, { maxSessionsPerUser: 2, now });
-      const login = sampleRecord({ userId }, now);
+      const login = fitted(store, sampleRecord({ userId }, now));
       const result = await store.regenerate(anon.id, login, { maxSessionsPerUser: 2, now });
       assert.equal(result.ok, true);
       assert.deepEqual(result.evicted, [existing[0]!.id]);

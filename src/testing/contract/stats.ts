@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUserId, sampleRecord } from '../fixtures.js';
+import { fitted } from './assertions.js';
 import type { ContractOptions, StoreFactory, TestFunction } from './options.js';
 import { registrar } from './register.js';
 
@@ -22,21 +23,25 @@ export function testStats(
     const now = Date.now();
     const before = await store.stats(now);
     const userId = randomUserId();
-    const phone = sampleRecord(
-      {
-        userId,
-        userAgent: UA_PHONE,
-        device: {
-          browser: 'Mobile Safari',
-          browserVersion: '17.1',
-          os: 'iOS',
-          osVersion: '17.1',
-          type: 'mobile',
+    const phone = fitted(
+      store,
+      sampleRecord(
+        {
+          userId,
+          userAgent: UA_PHONE,
+          device: {
+            browser: 'Mobile Safari',
+            browserVersion: '17.1',
+            os: 'iOS',
+            osVersion: '17.1',
+            type: 'mobile',
+          },
         },
-      },
-      now,
+        now,
+      ),
     );
-    for (const r of [phone, sampleRecord({ userId }, now), sampleRecord({ userId: null }, now)]) {
+    const laptop = fitted(store, sampleRecord({ userId }, now));
+    for (const r of [phone, laptop, sampleRecord({ userId: null }, now)]) {
       await store.create(r, { maxSessionsPerUser: 5, now });
     }
     const after = await store.stats(now);
