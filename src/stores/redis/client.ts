@@ -60,12 +60,12 @@ export interface IoRedisLike {
   on: (event: string, listener: (...args: unknown[]) => void) => unknown;
 }
 
-function isIoRedis(client: unknown): client is IoRedisLike {
+export function isIoRedis(client: unknown): client is IoRedisLike {
   const c = client as Partial<IoRedisLike>;
   return typeof c.evalsha === 'function' && typeof c.call === 'function';
 }
 
-function isNodeRedis(client: unknown): client is NodeRedisLike {
+export function isNodeRedis(client: unknown): client is NodeRedisLike {
   const c = client as Partial<NodeRedisLike> & { evalSha?: unknown };
   return typeof c.sendCommand === 'function' && typeof c.evalSha === 'function';
 }
@@ -261,7 +261,7 @@ export function wrapNodeRedis(
 }
 
 /** Describes where a caller's client points, for error messages. */
-function addressOf(client: unknown): string {
+export function addressOf(client: unknown): string {
   if (isIoRedis(client)) {
     const o = client.options ?? {};
     if (client.isCluster) return 'redis cluster';

@@ -31,6 +31,7 @@ import { bucketOfId, bucketOfUser, bucketTags, idMember } from './buckets.js';
 import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
 import { connect, isClusterClient } from './connection.js';
 import { layoutCheck } from './layout-check.js';
+import { type LocalCacheStats, localCacheOption } from './local-cache.js';
 import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { dataMember, decodeRecord, encodeRecord, encodeString } from './record-value.js';
 import { destroyReply, idsOf, lookupReply, recordsReply } from './replies.js';
@@ -46,8 +47,14 @@ import {
   TOUCH,
 } from './scripts.js';
 import { readSession } from './session-read.js';
+import { cachedReads, trackingSupported } from './tracking.js';
 
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
+export {
+  LOCAL_CACHE_DEFAULTS,
+  type LocalCacheOptions,
+  type LocalCacheStats,
+} from './local-cache.js';
 export {
   DEFAULT_CLIENT_LIBRARY,
   REDIS_DEFAULTS,
@@ -56,7 +63,13 @@ export {
 } from './options.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit.js';
 
-export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
+/** The Redis store: the `SessionStore` contract, and what its local cache has done. */
+export interface RedisSessionStore extends SessionStore {
+  /** Counters and size of the local cache (`localCache` option), or null when it is off. */
+  localCacheStats(): LocalCacheStats | null;
+}
+
+export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionStore {
   const logger = options.logger ?? silentLogger;
   const prefix = prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix);
   const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);
@@ -70,7 +83,12 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     options.buckets ?? (cluster ? REDIS_DEFAULTS.clusterBuckets : REDIS_DEFAULTS.buckets),
   );
   const tags = bucketTags(prefix, buckets);
-  const { conn } = connect(options, logger);
+  const { conn, timeout, retryDelay, source } = connect(options, logger);
+  const cacheBounds = localCacheOption(options.localCache ?? REDIS_DEFAULTS.localCache);
+  const reads =
+    cacheBounds && trackingSupported(source, options.localCache !== undefined)
+      ? cachedReads(source, cacheBounds, timeout, retryDelay, logger)
+      : null;
   const checkLayout = layoutCheck(prefix, buckets);
 
   async function client(): Promise<ScriptClient> {
@@ -91,7 +109,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
    * Every write reports here the ids whose stored value it may have changed (written, ended,
    * evicted): the one place a client-side cache of session reads drops its copies.
    */
-  const onWritten: ((keys: string[]) => void)[] = [];
+  const onWritten: ((keys: string[]) => void)[] = reads ? [(keys) => reads.written(keys)] : [];
   function wrote(ids: string[]): void {
     if (onWritten.length === 0 || ids.length === 0) return;
     const keys = ids.map(keyOf);
@@ -137,13 +155,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     revocation: true,
   };
 
-  const store: SessionStore = {
+  const store: RedisSessionStore = {
     name: REDIS_STORE_NAME,
     capabilities,
     create,
 
     async get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
-      const read = await readSession(await client(), keyOf(id));
+      const c = await client();
+      const read = reads ? await reads.read(keyOf(id)) : await readSession(c, keyOf(id));
       const record = read.value === null ? null : decodeRecord(id, read.value);
       if (!record) {
         if (read.value !== null || ('corrupt' in read && read.corrupt)) corrupted(id);
@@ -260,7 +279,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       }
     },
 
-    close: () => conn.close(),
+    localCacheStats: () => reads?.stats() ?? null,
+
+    async close() {
+      await Promise.all([conn.close(), reads?.close()]);
+    },
   };
   if (buckets > 1)
     store.idFitsUser = (id, userId) => bucketOfId(id, buckets) === bucketOfUser(userId, buckets);

@@ -1,0 +1,212 @@
+/**
+ * The session reads of a Redis store with a local cache: a dedicated node-redis connection in RESP3
+ * with `CLIENT TRACKING ON` (node-redis sends it in the handshake of every connection, before any
+ * queued command), which performs the `GET` of a cache miss and on which Redis pushes an
+ * invalidation for every key that connection read, whoever changes it afterwards (a write from any
+ * process, an expiry, an eviction, a flush). Reads, invalidations and connection drops feed the
+ * `LocalCache` (./local-cache.ts); the store reports its own writes through `written`.
+ *
+ * The tracking connection is made from the store's `RedisConfig`, or by `duplicate()` of the
+ * caller's node-redis client, Cluster or Sentinel (one more connection per server). ioredis speaks
+ * only RESP2, so there is no local cache with it (a `ConfigError` when asked for).
+ *
+ * node-redis's own cache (`clientSideCache`) is not used to hold data: it has no byte bound, clones
+ * every hit, and keys entries by command. Its provider interface is used only as the hook through
+ * which node-redis hands over the invalidation pushes and the connection events.
+ */
+import { ConfigError, StoreError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import {
+  addressOf,
+  isIoRedis,
+  isNodeRedis,
+  type NodeRedisLike,
+  outageGate,
+  type ScriptClient,
+  wrapNodeRedis,
+} from './client.js';
+import type { ConnectionSource } from './connection.js';
+import { LocalCache, type LocalCacheStats, type ResolvedLocalCacheOptions } from './local-cache.js';
+import { createOwnClient, errorListener, readyWaiter } from './own-client.js';
+import { isWrongType, type SessionRead } from './session-read.js';
+
+/** The session reads through the local cache. */
+export interface CachedReads {
+  /** The value of session key `key`: from memory when Redis has not said it changed, else a `GET`. */
+  read(key: string): Promise<SessionRead>;
+  /** This process changed (or may have changed) these keys: drop their copies at once. */
+  written(keys: readonly string[]): void;
+  stats(): LocalCacheStats;
+  close(): Promise<void>;
+}
+
+/**
+ * Whether the local cache can run over this source: only with node-redis. `explicit`: the caller
+ * asked for it, so ioredis is a `ConfigError`; otherwise (the default) the cache is just off.
+ */
+export function trackingSupported(source: ConnectionSource, explicit: boolean): boolean {
+  const ioredis =
+    source.kind === 'config' ? source.library === 'ioredis' : isIoRedis(source.client);
+  if (!ioredis) return true;
+  if (explicit)
+    throw new ConfigError(
+      'redis.localCache',
+      'needs a node-redis client (RESP3 client tracking); ioredis speaks only RESP2: use clientLibrary "node-redis" or a node-redis client, or set localCache: false',
+    );
+  return false;
+}
+
+/**
+ * Two turns of the event loop: every byte the process had already received when a request came in
+ * (an invalidation push, the close of a killed tracking connection, which node-redis reports one
+ * turn after reading it) has been handled by then. Without this wait a request handled in the same
+ * turn as the invalidation that concerns it could still be answered from the old copy.
+ */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+/** node-redis's cache-provider hooks, forwarding what they hear to `cache`. */
+async function trackingHooks(cache: LocalCache): Promise<object> {
+  const { BasicPooledClientSideCache } = await import('redis');
+  type Base = InstanceType<typeof BasicPooledClientSideCache>;
+  // The pooled base class is what a Cluster or Sentinel client requires; a plain client takes it too.
+  class TrackingHooks extends BasicPooledClientSideCache {
+    // Reads use sendCommand, which never comes here; typed commands on this connection pass through.
+    override async handleCache(
+      ...[, parser, fn, transformReply, typeMapping]: Parameters<Base['handleCache']>
+    ) {
+      const reply = await fn();
+      return transformReply ? transformReply(reply, parser.preserve, typeMapping) : reply;
+    }
+    override trackingOn() {
+      return ['CLIENT', 'TRACKING', 'ON'];
+    }
+    override invalidate(key: Parameters<Base['invalidate']>[0]) {
+      if (key === null) cache.flush();
+      else cache.invalidate(key.toString());
+    }
+    override clear() {
+      cache.flush();
+    }
+    override size() {
+      return cache.stats().entries;
+    }
+    override onError() {
+      cache.connectionLost();
+    }
+    override onClose() {
+      cache.connectionLost();
+    }
+    override onPoolClose() {
+      cache.connectionLost();
+    }
+    // A Cluster disables the cache while it rediscovers its topology; a read proves it is back.
+    override disable() {
+      cache.connectionLost();
+    }
+    override enable() {}
+  }
+  return new TrackingHooks();
+}
+
+interface Duplicable extends NodeRedisLike {
+  duplicate(overrides: object): NodeRedisLike & {
+    connect(): Promise<unknown>;
+    on(event: string, listener: (...args: unknown[]) => void): unknown;
+    off?(event: string, listener: (...args: unknown[]) => void): unknown;
+  };
+}
+
+/** The tracking connection: the caller's node-redis client duplicated in RESP3 with the hooks. */
+function duplicateClient(
+  client: object,
+  hooks: object,
+  timeoutMs: number,
+  retryDelay: number,
+  logger: Logger,
+): ScriptClient {
+  if (!isNodeRedis(client) || typeof (client as Partial<Duplicable>).duplicate !== 'function')
+    throw new StoreError(
+      'redis',
+      'the client option is neither a node-redis nor an ioredis client',
+    );
+  const address = addressOf(client);
+  const reader = (client as Duplicable).duplicate({ RESP: 3, clientSideCache: hooks });
+  const gate = outageGate(address, retryDelay);
+  reader.on('error', errorListener(logger, address));
+  reader.on('ready', () => gate.open());
+  const connected = reader.connect().then(() => {});
+  connected.catch(() => {}); // each read that awaits it reports the failure
+  const ready =
+    reader.isReady === undefined
+      ? () => connected
+      : readyWaiter(
+          () => reader.isReady === true,
+          (fn) => {
+            reader.on('ready', fn);
+            return () => reader.off?.('ready', fn);
+          },
+        );
+  return wrapNodeRedis(reader, `${address} (tracking)`, {
+    timeoutMs,
+    logger,
+    owned: true,
+    ready: async () => {
+      await connected;
+      await ready();
+    },
+    gate,
+  });
+}
+
+/** Opens the tracking connection and returns the cached session reads over it. */
+export function cachedReads(
+  source: ConnectionSource,
+  options: ResolvedLocalCacheOptions,
+  timeoutMs: number,
+  retryDelay: number,
+  logger: Logger,
+): CachedReads {
+  const cache = new LocalCache(options);
+  const reader = trackingHooks(cache).then((hooks) =>
+    source.kind === 'client'
+      ? duplicateClient(source.client, hooks, timeoutMs, retryDelay, logger)
+      : createOwnClient('node-redis', source.config, timeoutMs, retryDelay, logger, {
+          RESP: 3,
+          clientSideCache: hooks,
+        }),
+  );
+  reader.catch(() => {}); // reported by each read that awaits it
+  return {
+    async read(key) {
+      if (cache.has(key)) {
+        await settle();
+        const value = cache.lookup(key);
+        if (value !== undefined) return { value };
+      } else cache.lookup(key); // counted as a miss
+      const client = await reader;
+      const ticket = cache.begin(key);
+      let reply: unknown;
+      try {
+        reply = await client.command(['GET', key], key);
+      } catch (err) {
+        cache.abandon(ticket);
+        if (isWrongType(err)) return { value: null, corrupt: true };
+        throw err;
+      }
+      const value = reply === null || reply === undefined ? null : String(reply);
+      cache.fill(ticket, value);
+      return value === null ? { value: null, corrupt: false } : { value };
+    },
+    written(keys) {
+      for (const key of keys) cache.invalidate(key);
+    },
+    stats: () => cache.stats(),
+    async close() {
+      cache.connectionLost();
+      const client = await reader.catch(() => undefined);
+      await client?.close();
+    },
+  };
+}
