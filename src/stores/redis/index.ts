@@ -162,7 +162,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
 
     async get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
       const c = await client();
-      const read = reads ? await reads.read(keyOf(id)) : await readSession(c, keyOf(id));
+      const key = keyOf(id);
+      const read = reads
+        ? await reads.read(key, () => readSession(c, key))
+        : await readSession(c, key);
       const record = read.value === null ? null : decodeRecord(id, read.value);
       if (!record) {
         if (read.value !== null || ('corrupt' in read && read.corrupt)) corrupted(id);

@@ -48,7 +48,10 @@ export interface ResolvedLocalCacheOptions {
 
 /** What the local cache has done since the store was created (for `stats()` and dashboards). */
 export interface LocalCacheStats {
-  /** False from a drop of the tracking connection until a read proves tracking is back. */
+  /**
+   * False until the tracking connection first answered, and from a drop of it until a read proves
+   * tracking is back; meanwhile reads go through the store's other connection, uncached.
+   */
   enabled: boolean;
   entries: number;
   bytes: number;
@@ -126,8 +129,9 @@ export class LocalCache {
   #bytes = 0;
   // Bumped by every flush: a reply to a read begun before it is never kept.
   #generation = 0;
-  // Off from a drop of the tracking connection until a read begun after it comes back.
-  #off = false;
+  // Off from a drop of the tracking connection until a read begun after it comes back; off at
+  // first too, until the tracking connection has answered once.
+  #off = true;
   #hits = 0;
   #misses = 0;
   #invalidations = 0;
@@ -224,6 +228,11 @@ export class LocalCache {
   connectionLost(): void {
     this.flush();
     this.#off = true;
+  }
+
+  /** Whether the tracking connection is known to be up (false: read elsewhere, and probe it). */
+  get enabled(): boolean {
+    return !this.#off;
   }
 
   stats(): LocalCacheStats {

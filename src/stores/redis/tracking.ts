@@ -14,8 +14,8 @@
  * every hit, and keys entries by command. Its provider interface is used only as the hook through
  * which node-redis hands over the invalidation pushes and the connection events.
  */
-import { ConfigError, StoreError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { ConfigError, StoreError, StoreUnavailableError } from '../../core/errors.js';
+import { describeError, type Logger } from '../../core/logger.js';
 import {
   addressOf,
   isIoRedis,
@@ -32,8 +32,12 @@ import { isWrongType, type SessionRead } from './session-read.js';
 
 /** The session reads through the local cache. */
 export interface CachedReads {
-  /** The value of session key `key`: from memory when Redis has not said it changed, else a `GET`. */
-  read(key: string): Promise<SessionRead>;
+  /**
+   * The value of session key `key`: from memory when Redis has not said it changed, else a `GET`
+   * on the tracking connection, or `untracked()` (a `GET` on the store's other connection, not
+   * cached) while the tracking connection is down.
+   */
+  read(key: string, untracked: () => Promise<SessionRead>): Promise<SessionRead>;
   /** This process changed (or may have changed) these keys: drop their copies at once. */
   written(keys: readonly string[]): void;
   stats(): LocalCacheStats;
@@ -178,26 +182,60 @@ export function cachedReads(
         }),
   );
   reader.catch(() => {}); // reported by each read that awaits it
+
+  /** A `GET` on the tracking connection, its reply kept unless an invalidation raced it. */
+  async function trackedGet(key: string): Promise<SessionRead> {
+    const client = await reader;
+    const ticket = cache.begin(key);
+    let reply: unknown;
+    try {
+      reply = await client.command(['GET', key], key);
+    } catch (err) {
+      cache.abandon(ticket);
+      if (isWrongType(err)) return { value: null, corrupt: true };
+      throw err;
+    }
+    const value = reply === null || reply === undefined ? null : String(reply);
+    cache.fill(ticket, value);
+    return value === null ? { value: null, corrupt: false } : { value };
+  }
+
+  // While the tracking connection is down, one read at a time also tries it in the background:
+  // the first that comes back turns the cache on again.
+  let probing = false;
+  function probe(key: string): void {
+    if (probing) return;
+    probing = true;
+    trackedGet(key)
+      .catch((err: unknown) =>
+        logger.debug(
+          { store: 'redis', err: describeError(err) },
+          'tracking connection not back yet',
+        ),
+      )
+      .finally(() => {
+        probing = false;
+      });
+  }
+
   return {
-    async read(key) {
+    async read(key, untracked) {
       if (cache.has(key)) {
         await settle();
         const value = cache.lookup(key);
         if (value !== undefined) return { value };
       } else cache.lookup(key); // counted as a miss
-      const client = await reader;
-      const ticket = cache.begin(key);
-      let reply: unknown;
+      if (!cache.enabled) {
+        probe(key);
+        return untracked();
+      }
       try {
-        reply = await client.command(['GET', key], key);
+        return await trackedGet(key);
       } catch (err) {
-        cache.abandon(ticket);
-        if (isWrongType(err)) return { value: null, corrupt: true };
+        // The tracking connection dropped under this read: the store's other connection answers.
+        if (err instanceof StoreUnavailableError && !cache.enabled) return untracked();
         throw err;
       }
-      const value = reply === null || reply === undefined ? null : String(reply);
-      cache.fill(ticket, value);
-      return value === null ? { value: null, corrupt: false } : { value };
     },
     written(keys) {
       for (const key of keys) cache.invalidate(key);
