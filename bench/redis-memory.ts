@@ -1,5 +1,5 @@
 /**
- * Bytes per session in Redis: 100,000 sessions written by the Tessera Redis store (record, user
+ * Bytes per session in Redis: 100,000 sessions written by the Tessera Redis store (value, user
  * index, expiry and activity indexes, counters) and the same session content written by
  * connect-redis (one JSON string per session, no index), each into its own fresh redis-server.
  * The figure is the `used_memory` delta divided by the number of sessions.
@@ -125,7 +125,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   console.log(`${N} sessions, ${PER_USER} per user, jemalloc used_memory delta per session:`);
   console.log(
-    `  tessera (hash + user index + expiry index + activity index + counters): ${Math.round(ours)} B`,
+    `  tessera (value + user index + expiry index + activity index + counters): ${Math.round(ours)} B`,
   );
   console.log(
     `  connect-redis (one JSON string, no index):                              ${Math.round(theirs)} B`,

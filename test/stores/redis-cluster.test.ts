@@ -4,7 +4,10 @@ import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { SessionStore } from '../../src/core/types.js';
+import { createSessionManager } from '../../src/index.js';
+import { crc16 } from '../../src/stores/redis/buckets.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
+import { fitted } from '../../src/testing/contract/assertions.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import { type RedisClusterSet, redisCli, startRedisCluster } from '../support/redis-servers.js';
 import { requireCommand } from '../support/services.js';
@@ -56,38 +59,171 @@ describe.skipIf(!ok)('redis store on a 3-master Cluster', () => {
     });
   });
 
-  it('every key of a deployment is in one slot, whatever the user id or data holds', async () => {
+  /** Every key under a prefix on each master, by scanning it. */
+  async function keysByMaster(prefix: string): Promise<string[][]> {
+    return Promise.all(
+      cluster.ports.map(async (port) => {
+        const out = await redisCli([
+          '-p',
+          String(port),
+          '--raw',
+          '--scan',
+          '--pattern',
+          `{${prefix}*`,
+        ]);
+        return out.split('\n').filter((k) => k.startsWith(`{${prefix}`));
+      }),
+    );
+  }
+
+  it('10,000 sessions of 1,000 users spread over every master; stats and cleanup see them all', async () => {
+    const prefix = `spread-${randomBytes(4).toString('hex')}:`;
+    const store = await nodeRedisStore(prefix);
+    const second = ioredisStore(prefix);
+    try {
+      assert.ok(store.idFitsUser, 'a Cluster store places sessions by id');
+      const now = Date.now();
+      const users = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
+      // Each user's ids drawn to fit the user's bucket, as the manager draws them; three of each
+      // user's ten sessions expire after a second.
+      const records = Array.from({ length: 10_000 }, (_, i) =>
+        fitted(
+          store,
+          sampleRecord(
+            { userId: users[i % 1000]!, ...(i < 3000 ? { idleExpiresAt: now + 1000 } : {}) },
+            now,
+          ),
+        ),
+      );
+      let started = Date.now();
+      for (let i = 0; i < records.length; i += 500)
+        await Promise.all(
+          records
+            .slice(i, i + 500)
+            .map((r, j) => (j % 2 ? second : store).create(r, { maxSessionsPerUser: 10, now })),
+        );
+
+      const createMs = Date.now() - started;
+      const sessionKeys = (await keysByMaster(prefix)).map((keys) =>
+        keys.filter((k) => k.includes('}s:')),
+      );
+      const shares = sessionKeys.map((keys) => keys.length / records.length);
+      assert.equal(
+        sessionKeys.reduce((n, keys) => n + keys.length, 0),
+        records.length,
+        `every session is stored once (created in ${createMs} ms)`,
+      );
+      for (const share of shares)
+        assert.ok(share >= 0.2 && share <= 0.45, `shares per master: ${shares.join(', ')}`);
+
+      // A user's sessions and user index share one slot (the slot computed as Redis does, checked
+      // against CLUSTER KEYSLOT on a few keys).
+      const all = (await keysByMaster(prefix)).flat();
+      const slotOf = (key: string) =>
+        crc16(key.slice(key.indexOf('{') + 1, key.indexOf('}'))) % 16384;
+      for (const key of all.slice(0, 3))
+        assert.equal(
+          slotOf(key),
+          Number(await redisCli(['-p', String(cluster.ports[0]), 'cluster', 'keyslot', key])),
+        );
+      const byMember = new Map(all.map((k) => [k.slice(k.indexOf('}s:') + 3), k]));
+      for (const userId of users.slice(0, 50)) {
+        const listed = await store.listUser(userId, now);
+        assert.equal(listed.length, 10, userId);
+        const keys = [
+          ...all.filter((k) => k.endsWith(`}u:${userId}`)),
+          ...listed.map((r) => byMember.get(Buffer.from(r.id, 'hex').toString('base64url'))!),
+        ];
+        assert.equal(keys.length, 11);
+        const slots = new Set(keys.map(slotOf));
+        assert.equal(slots.size, 1, `${userId}'s keys are in slots ${[...slots].join(', ')}`);
+      }
+
+      const stats = await store.stats!(now);
+      assert.equal(stats.activeSessions, 10_000);
+      assert.equal(stats.distinctUsers, 1000);
+      assert.equal(stats.byBrowser.Safari, 10_000);
+      const later = now + 2000;
+      const before = await second.stats!(later);
+      assert.deepEqual(
+        [before.activeSessions, before.distinctUsers, before.byBrowser.Safari],
+        [7000, 1000, 7000],
+        'expired ones are not counted',
+      );
+      started = Date.now();
+      assert.equal(await store.cleanup(later), 3000);
+      const cleanupMs = Date.now() - started;
+      const after = await second.stats!(later);
+      assert.deepEqual(
+        [after.activeSessions, after.distinctUsers, after.anonymousSessions, after.byDeviceType],
+        [7000, 1000, 0, { desktop: 7000 }],
+      );
+      const left = (await keysByMaster(prefix)).map((keys) =>
+        keys.filter((k) => k.includes('}s:')),
+      );
+      assert.equal(
+        left.reduce((n, keys) => n + keys.length, 0),
+        7000,
+        `cleanup removed the expired sessions on every master (${cleanupMs} ms)`,
+      );
+      assert.ok(left.every((keys) => keys.length > 0));
+      const page = await store.list!({ limit: 5, offset: 10 }, later);
+      assert.equal(page.total, 7000);
+      assert.equal(page.sessions.length, 5);
+    } finally {
+      await store.close();
+      await second.close();
+    }
+  }, 120_000);
+
+  it('a user id or data holding hash-tag characters keeps the user in one slot', async () => {
     const prefix = `slot-${randomBytes(4).toString('hex')}:`;
     const store = await nodeRedisStore(prefix);
     try {
       const now = Date.now();
       const users = ['{a}', '}{', 'u*?[x]', 'line\nbreak', '\u{1F600}{b}', '{'];
       for (const userId of users) {
-        const r = sampleRecord({ userId, data: { '{k}': '{v}', '*': '?' } }, now);
+        const r = fitted(store, sampleRecord({ userId, data: { '{k}': '{v}', '*': '?' } }, now));
         await store.create(r, { maxSessionsPerUser: 2, now });
         await store.patch(r.id, { set: { '{z}': 1 } }, now);
         assert.deepEqual(
           (await store.listUser(userId, now)).map((s) => s.id),
           [r.id],
         );
+        assert.deepEqual(await store.destroyUser(userId, { reason: 'logout-all', now }), [r.id]);
       }
-      const expected = Number(
-        await redisCli(['-p', String(cluster.ports[0]), 'cluster', 'keyslot', `{${prefix}}`]),
+      const keys = (await keysByMaster(prefix)).flat();
+      assert.deepEqual(
+        keys.filter((k) => !/}(e|a|st|v)$/.test(k)),
+        [],
+        'only indexes and counters are left',
       );
-      let keys = 0;
-      for (const port of cluster.ports) {
-        const out = await redisCli(['-p', String(port), '--raw', 'keys', `{${prefix}}*`]);
-        for (const key of out.split('\n').filter((k) => k.startsWith(`{${prefix}}`))) {
-          keys++;
-          const slot = Number(await redisCli(['-p', String(port), 'cluster', 'keyslot', key]));
-          assert.equal(slot, expected, `${JSON.stringify(key)} is in slot ${slot}`);
-        }
-      }
-      // Sessions, user indexes (one per user; the newline id splits in this listing), the
-      // expiry and activity indexes and the counters.
-      assert.ok(keys >= users.length * 2 + 3, `found ${keys} keys`);
     } finally {
       await store.close();
+    }
+  });
+
+  it('the manager draws ids that fit the user, so the per-user limit is exact under concurrent logins', async () => {
+    const prefix = `mgr-${randomBytes(4).toString('hex')}:`;
+    const [a, b] = [await nodeRedisStore(prefix), ioredisStore(prefix)];
+    const managers = [a, b].map((store) =>
+      createSessionManager({ store, maxSessionsPerUser: 3, cleanupInterval: false }),
+    );
+    try {
+      for (let round = 0; round < 5; round++) {
+        const userId = `racer-${round}-${randomBytes(3).toString('hex')}`;
+        const created = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => managers[i % 2]!.create({ userId })),
+        );
+        for (const c of created) assert.ok(a.idFitsUser!(c.session.id, userId));
+        const evicted = created.flatMap((c) => c.evicted);
+        assert.equal(evicted.length, 9, 'every session over the limit is reported evicted');
+        assert.equal((await a.listUser(userId, Date.now())).length, 3);
+      }
+    } finally {
+      for (const m of managers) await m.close();
+      await a.close();
+      await b.close();
     }
   });
 });
