@@ -173,19 +173,24 @@ export function cachedReads(
   logger: Logger,
 ): CachedReads {
   const cache = new LocalCache(options);
-  const reader = trackingHooks(cache).then((hooks) =>
-    source.kind === 'client'
-      ? duplicateClient(source.client, hooks, timeoutMs, retryDelay, logger)
-      : createOwnClient('node-redis', source.config, timeoutMs, retryDelay, logger, {
-          RESP: 3,
-          clientSideCache: hooks,
-        }),
-  );
-  reader.catch(() => {}); // reported by each read that awaits it
+  // Opened at the first read, so a store that only writes (or a process that is starting) does
+  // not pay for a second connection before it needs it.
+  let opened: Promise<ScriptClient> | undefined;
+  const reader = () => {
+    opened ??= trackingHooks(cache).then((hooks) =>
+      source.kind === 'client'
+        ? duplicateClient(source.client, hooks, timeoutMs, retryDelay, logger)
+        : createOwnClient('node-redis', source.config, timeoutMs, retryDelay, logger, {
+            RESP: 3,
+            clientSideCache: hooks,
+          }),
+    );
+    return opened;
+  };
 
   /** A `GET` on the tracking connection, its reply kept unless an invalidation raced it. */
   async function trackedGet(key: string): Promise<SessionRead> {
-    const client = await reader;
+    const client = await reader();
     const ticket = cache.begin(key);
     let reply: unknown;
     try {
@@ -243,7 +248,7 @@ export function cachedReads(
     stats: () => cache.stats(),
     async close() {
       cache.connectionLost();
-      const client = await reader.catch(() => undefined);
+      const client = await opened?.catch(() => undefined);
       await client?.close();
     },
   };
