@@ -96,8 +96,12 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       const client = createClient({ socket: { port: redis.port, host: '127.0.0.1' } });
       await client.connect();
       const s = createRedisStore({ client, prefix });
-      // The store leaves a caller's client open; this test owns it.
-      return { ...s, close: async () => client.destroy() } satisfies SessionStore;
+      // The store leaves a caller's client open (it closes only its own tracking connection).
+      const close = async () => {
+        await s.close();
+        client.destroy();
+      };
+      return { ...s, close } satisfies SessionStore;
     };
     testSessionStore(it, factory, { second: factory, prefix: 'caller node-redis' });
   });

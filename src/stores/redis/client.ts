@@ -21,6 +21,8 @@ export type RedisClientKind = 'ioredis' | 'node-redis';
 export interface ScriptClient {
   /** host:port (or a description of the topology), for error messages; never a credential. */
   readonly address: string;
+  /** The node-redis client underneath (what the local cache's tracking connection duplicates). */
+  readonly nodeRedis?: NodeRedisLike;
   /** EVALSHA; on NOSCRIPT (a restarted server, a new Cluster node) EVAL, which caches it again. */
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
   /** A plain command; `key` routes it on a Cluster. */
@@ -230,6 +232,7 @@ export function wrapNodeRedis(
   const call = callerFor(address, timeoutMs, { connected: () => client.isReady, ...options });
   return {
     address,
+    nodeRedis: client,
     run: (script, keys, args) =>
       call(async () => {
         const tail = [String(keys.length), ...keys, ...args];

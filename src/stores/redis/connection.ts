@@ -2,7 +2,7 @@
  * The Redis store's connections: the caller's client wrapped as it is, or `poolSize` clients the
  * store creates and uses in turn, each call under the store's deadline.
  */
-import { type ResolvedRedisConfig, resolveRedisConfig } from '../../core/config.js';
+import { resolveRedisConfig } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { durationOption, oneOf } from '../options.js';
 import { type RedisClientKind, type ScriptClient, wrapClient } from './client.js';
@@ -18,7 +18,7 @@ export function isClusterClient(client: unknown): boolean {
 /** Where the store's connections come from: what a second, tracking connection is made from. */
 export type ConnectionSource =
   | { kind: 'client'; client: object }
-  | { kind: 'config'; library: RedisClientKind; config: ResolvedRedisConfig };
+  | { kind: 'config'; library: RedisClientKind };
 
 export interface Connection {
   /** The clients, round-robin (poolSize connections when the store created them). */
@@ -74,7 +74,7 @@ export function connect(
   return {
     timeout,
     retryDelay,
-    source: { kind: 'config', library: kind, config },
+    source: { kind: 'config', library: kind },
     conn: {
       async next() {
         const clients = await pool;

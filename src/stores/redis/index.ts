@@ -87,7 +87,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
   const cacheBounds = localCacheOption(options.localCache ?? REDIS_DEFAULTS.localCache);
   const reads =
     cacheBounds && trackingSupported(source, options.localCache !== undefined)
-      ? cachedReads(source, cacheBounds, timeout, retryDelay, logger)
+      ? cachedReads(
+          async () =>
+            source.kind === 'client' ? source.client : ((await conn.next()).nodeRedis ?? {}),
+          cacheBounds,
+          timeout,
+          retryDelay,
+          logger,
+        )
       : null;
   const checkLayout = layoutCheck(prefix, buckets);
 

@@ -65,8 +65,6 @@ export async function createOwnClient(
   timeoutMs: number,
   retryDelay: number,
   logger: Logger,
-  /** More node-redis client options (the tracking connection's RESP3 and cache hooks). */
-  nodeRedisOptions: object = {},
 ): Promise<ScriptClient> {
   const address = `${config.host}:${config.port}`;
   const onError = errorListener(logger, address);
@@ -142,7 +140,6 @@ export async function createOwnClient(
     // timeout would add an AbortSignal.timeout per command, which costs more CPU and GC than the
     // command itself (bench/redis-client-choice.ts).
     commandOptions: { timeout: 0 },
-    ...nodeRedisOptions,
   });
   client.on('error', onError);
   client.on('ready', reopen);

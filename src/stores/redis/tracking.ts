@@ -6,8 +6,8 @@
  * process, an expiry, an eviction, a flush). Reads, invalidations and connection drops feed the
  * `LocalCache` (./local-cache.ts); the store reports its own writes through `written`.
  *
- * The tracking connection is made from the store's `RedisConfig`, or by `duplicate()` of the
- * caller's node-redis client, Cluster or Sentinel (one more connection per server). ioredis speaks
+ * The tracking connection is a `duplicate()` of the store's own node-redis client or of the caller's
+ * node-redis client, Cluster or Sentinel (one more connection per server). ioredis speaks
  * only RESP2, so there is no local cache with it (a `ConfigError` when asked for).
  *
  * node-redis's own cache (`clientSideCache`) is not used to hold data: it has no byte bound, clones
@@ -27,7 +27,7 @@ import {
 } from './client.js';
 import type { ConnectionSource } from './connection.js';
 import { LocalCache, type LocalCacheStats, type ResolvedLocalCacheOptions } from './local-cache.js';
-import { createOwnClient, errorListener, readyWaiter } from './own-client.js';
+import { errorListener, readyWaiter } from './own-client.js';
 import { isWrongType, type SessionRead } from './session-read.js';
 
 /** The session reads through the local cache. */
@@ -122,7 +122,11 @@ interface Duplicable extends NodeRedisLike {
   };
 }
 
-/** The tracking connection: the caller's node-redis client duplicated in RESP3 with the hooks. */
+/**
+ * The tracking connection: the store's (or the caller's) node-redis client duplicated in RESP3 with
+ * the hooks. A duplicate reuses the client's command class; a new client would build it again
+ * (tens of ms of CPU).
+ */
 function duplicateClient(
   client: object,
   hooks: object,
@@ -166,7 +170,8 @@ function duplicateClient(
 
 /** Opens the tracking connection and returns the cached session reads over it. */
 export function cachedReads(
-  source: ConnectionSource,
+  /** The node-redis client to duplicate: the caller's, or one the store created. */
+  nodeRedisClient: () => Promise<object>,
   options: ResolvedLocalCacheOptions,
   timeoutMs: number,
   retryDelay: number,
@@ -177,13 +182,8 @@ export function cachedReads(
   // not pay for a second connection before it needs it.
   let opened: Promise<ScriptClient> | undefined;
   const reader = () => {
-    opened ??= trackingHooks(cache).then((hooks) =>
-      source.kind === 'client'
-        ? duplicateClient(source.client, hooks, timeoutMs, retryDelay, logger)
-        : createOwnClient('node-redis', source.config, timeoutMs, retryDelay, logger, {
-            RESP: 3,
-            clientSideCache: hooks,
-          }),
+    opened ??= Promise.all([trackingHooks(cache), nodeRedisClient()]).then(([hooks, client]) =>
+      duplicateClient(client, hooks, timeoutMs, retryDelay, logger),
     );
     return opened;
   };
