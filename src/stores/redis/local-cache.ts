@@ -19,8 +19,8 @@ export const LOCAL_CACHE_DEFAULTS = {
   maxEntries: 10_000,
   /** 32 MiB. */
   maxBytes: 33_554_432,
-  /** Ten seconds: the backstop if an invalidation is ever lost. */
-  maxAge: 10_000,
+  /** Five seconds: the backstop should an invalidation ever be lost. */
+  maxAge: 5_000,
 } as const;
 
 /** Bounds of the Redis store's local cache (`RedisStoreOptions.localCache`). */

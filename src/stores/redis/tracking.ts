@@ -64,10 +64,20 @@ export function trackingSupported(source: ConnectionSource, explicit: boolean): 
  * Two turns of the event loop: every byte the process had already received when a request came in
  * (an invalidation push, the close of a killed tracking connection, which node-redis reports one
  * turn after reading it) has been handled by then. Without this wait a request handled in the same
- * turn as the invalidation that concerns it could still be answered from the old copy.
+ * turn as the invalidation that concerns it could still be answered from the old copy. All hits of
+ * one turn share one wait.
  */
+let settling: Promise<void> | undefined;
 function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  settling ??= new Promise((resolve) =>
+    setImmediate(() =>
+      setImmediate(() => {
+        settling = undefined;
+        resolve();
+      }),
+    ),
+  );
+  return settling;
 }
 
 /** node-redis's cache-provider hooks, forwarding what they hear to `cache`. */
