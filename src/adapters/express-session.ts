@@ -182,7 +182,11 @@ export class TesseraStore extends session.Store {
 
   /** Moves the idle expiry to `expiresAt` (a touch with `idleTimeout = expiresAt - now`). */
   async #slide(id: string, expiresAt: number, now: number): Promise<void> {
-    await this.store.get(id, now, { touchAfter: 0, idleTimeout: Math.max(1, expiresAt - now) });
+    await this.store.get(id, now, {
+      touchAfter: 0,
+      idleTimeout: Math.max(1, expiresAt - now),
+      setWindow: true,
+    });
   }
 
   async #list(offset: number, limit: number) {

@@ -51,9 +51,16 @@ export function touchDue(
   return policy !== undefined && now - record.lastSeenAt >= policy.touchAfter;
 }
 
-/** The record after a touch at `now`: last seen now, idle expiry slid and capped by the absolute one. */
+/**
+ * The record after a touch at `now`: last seen now, idle expiry slid by the session's own idle
+ * window (`idleExpiresAt - lastSeenAt`) capped at `policy.idleTimeout` (by `idleTimeout` itself
+ * with `policy.setWindow`), and by the absolute expiry.
+ */
 export function touched<R extends SessionRecord>(record: R, policy: TouchPolicy, now: number): R {
-  const idle = now + policy.idleTimeout;
+  const window = policy.setWindow
+    ? policy.idleTimeout
+    : Math.min(record.idleExpiresAt - record.lastSeenAt, policy.idleTimeout);
+  const idle = now + window;
   return {
     ...record,
     lastSeenAt: now,

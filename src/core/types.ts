@@ -97,8 +97,19 @@ export type LookupResult<Data extends SessionData = SessionData> =
 export interface TouchPolicy {
   /** Touch only when `now - lastSeenAt >= touchAfter`. */
   touchAfter: number;
-  /** The new idle expiry is `min(now + idleTimeout, absoluteExpiresAt)`. */
+  /**
+   * The cap on the session's idle window: the new idle expiry is `min(now + min(idleExpiresAt -
+   * lastSeenAt, idleTimeout), absoluteExpiresAt)`, so a session keeps the idle window it was
+   * created with, and never slides further than the manager allows.
+   */
   idleTimeout: number;
+  /**
+   * The idle window becomes `idleTimeout` itself, longer or shorter than the session's own: the new
+   * idle expiry is `min(now + idleTimeout, absoluteExpiresAt)`. What the express-session store's
+   * `touch` asks when the cookie's `maxAge` changed.
+   * @default false (the session's own window, capped by idleTimeout)
+   */
+  setWindow?: boolean;
 }
 
 /** A delta write: only the keys named change; concurrent deltas on other keys are all kept. */

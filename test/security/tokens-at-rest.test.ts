@@ -19,6 +19,7 @@ import type { SessionStore } from '../../src/core/types.js';
 import { createSessionManager } from '../../src/index.js';
 import { createFileStore } from '../../src/stores/file.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
+import { idOfMember } from '../../src/stores/redis/buckets.js';
 import { createRedisRateLimitStore, createRedisStore } from '../../src/stores/redis/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { deleteRedisPrefix } from '../fuzz/shared-redis.js';
@@ -98,6 +99,8 @@ const redisDump = async () => {
     cursor = next;
     for (const key of keys) {
       parts.push(key);
+      // Session keys hold the id's bytes in base64url: the hex id is shown beside them.
+      if (key.includes('}s:')) parts.push(idOfMember(key.slice(key.indexOf('}s:') + 3)));
       const type = await client.type(key);
       if (type === 'string') parts.push(String(await client.get(key)));
       else if (type === 'hash') parts.push(JSON.stringify(await client.hgetall(key)));

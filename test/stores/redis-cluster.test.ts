@@ -3,13 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { SessionStore } from '../../src/core/types.js';
 import { createSessionManager } from '../../src/index.js';
 import { crc16 } from '../../src/stores/redis/buckets.js';
 import { createRedisStore, type RedisSessionStore } from '../../src/stores/redis/index.js';
 import { fitted } from '../../src/testing/contract/assertions.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
-import { type RedisClusterSet, redisCli, startRedisCluster } from '../support/redis-servers.js';
+import {
+  clusterRoles,
+  type RedisClusterSet,
+  redisCli,
+  startRedisCluster,
+} from '../support/redis-servers.js';
 import { requireCommand } from '../support/services.js';
 import { testDestroyReturnsOwner } from './destroy-owner.js';
 
@@ -291,3 +297,93 @@ describe.skipIf(!ok)('redis store on a 3-master Cluster', () => {
     }
   });
 });
+
+describe.skipIf(!ok)(
+  'redis store on a Cluster with replicas: writes acknowledged with WAIT',
+  () => {
+    let cluster: RedisClusterSet;
+    beforeAll(async () => {
+      cluster = await startRedisCluster(3, 1);
+    }, 60_000);
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    const connectStore = async (prefix: string, waitReplicas: number) => {
+      const client = createCluster({
+        rootNodes: cluster.ports.map((port) => ({ socket: { host: '127.0.0.1', port } })),
+      });
+      client.on('error', () => {});
+      await client.connect();
+      const store = createRedisStore({ client, prefix, waitReplicas, waitTimeout: 1000 });
+      return { ...store, close: async () => client.destroy() } satisfies SessionStore;
+    };
+
+    it('a write no replica acknowledges in time fails with StoreUnavailableError', async () => {
+      const store = await connectStore(`wait-${randomBytes(4).toString('hex')}:`, 1);
+      const replicas = (await clusterRoles(cluster.ports[0]!)).filter((r) => !r.master);
+      try {
+        const now = Date.now();
+        await store.create(sampleRecord({}, now), { maxSessionsPerUser: 5, now });
+        for (const r of replicas) cluster.servers.get(r.port)!.process.kill('SIGSTOP');
+        const started = Date.now();
+        await assert.rejects(
+          store.create(sampleRecord({}, now), { maxSessionsPerUser: 5, now }),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUnavailableError, String(err));
+            assert.match(err.message, /reached 0 of 1 replicas within 1000 ms/);
+            return true;
+          },
+        );
+        assert.ok(Date.now() - started < 3000);
+      } finally {
+        for (const r of replicas) cluster.servers.get(r.port)!.process.kill('SIGCONT');
+        await store.close();
+      }
+    });
+
+    it('every write acknowledged with waitReplicas survives a takeover failover of all masters', async () => {
+      const prefix = `failover-${randomBytes(4).toString('hex')}:`;
+      const store = await connectStore(prefix, 1);
+      const now = Date.now();
+      const records = Array.from({ length: 200 }, (_, i) =>
+        fitted(store, sampleRecord({ userId: `user-${i % 40}` }, now)),
+      );
+      try {
+        for (const r of records) {
+          await store.create(r, { maxSessionsPerUser: 10, now });
+          await store.patch(r.id, { set: { acknowledged: true } }, now);
+        }
+        // Each replica takes over at once, without waiting to catch up with its master.
+        const replicas = (await clusterRoles(cluster.ports[0]!)).filter((r) => !r.master);
+        for (const r of replicas)
+          await redisCli(['-p', String(r.port), 'cluster', 'failover', 'takeover']);
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const roles = await clusterRoles(cluster.ports[0]!);
+          const promoted = replicas.every((r) => roles.find((n) => n.port === r.port)?.master);
+          const states = await Promise.all(
+            cluster.ports.map((port) => redisCli(['-p', String(port), 'cluster', 'info'])),
+          );
+          if (promoted && states.every((s) => s.includes('cluster_state:ok'))) break;
+          assert.ok(Date.now() < deadline, 'the failover did not finish within 20 s');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await store.close();
+      }
+      const after = await connectStore(prefix, 0);
+      try {
+        for (const r of records) {
+          const found = await after.get(r.id, now);
+          assert.deepEqual(found.record?.data, { ...r.data, acknowledged: true }, r.id);
+        }
+        const stats = await after.stats!(now);
+        assert.equal(stats.activeSessions, 200);
+        assert.equal(stats.distinctUsers, 40);
+      } finally {
+        await after.close();
+      }
+    }, 120_000);
+  },
+);

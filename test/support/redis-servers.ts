@@ -72,13 +72,40 @@ export async function startRedis(extraArgs: string[] = []): Promise<StandaloneRe
   return redis;
 }
 
-/** A Redis Cluster of 3 masters (no replicas), formed with `redis-cli --cluster create`. */
+/**
+ * A Redis Cluster of `masters` masters, each with `replicas` replicas, formed with `redis-cli
+ * --cluster create`.
+ */
 export interface RedisClusterSet {
+  /** Every node's port. */
   ports: number[];
+  /** The node processes by port (a test may pause one with SIGSTOP). */
+  servers: Map<number, ChildServer>;
   stop(): Promise<void>;
 }
 
-export async function startRedisCluster(masters = 3): Promise<RedisClusterSet> {
+/** The master and replica ports of a Cluster, from `CLUSTER NODES` on `port`. */
+export async function clusterRoles(
+  port: number,
+): Promise<{ port: number; master: boolean; masterPort: number | null }[]> {
+  const lines = (await redisCli(['-p', String(port), 'cluster', 'nodes'])).trim().split('\n');
+  const nodes = lines.map((line) => {
+    const [id, address, flags, masterId] = line.split(' ');
+    return {
+      id: id!,
+      port: Number(address!.split('@')[0]!.split(':')[1]),
+      master: flags!.split(',').includes('master'),
+      masterId: masterId!,
+    };
+  });
+  return nodes.map((n) => ({
+    port: n.port,
+    master: n.master,
+    masterPort: n.master ? null : (nodes.find((m) => m.id === n.masterId)?.port ?? null),
+  }));
+}
+
+export async function startRedisCluster(masters = 3, replicas = 0): Promise<RedisClusterSet> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-cluster-'));
   const servers: ChildServer[] = [];
   const stop = async () => {
@@ -86,7 +113,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterSet> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort();
       servers.push(
         await startServer(
@@ -112,7 +139,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterSet> {
       'create',
       ...ports.map((p) => `127.0.0.1:${p}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     for (const port of ports) {
@@ -120,7 +147,22 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterSet> {
         (await redisCli(['-p', String(port), 'cluster', 'info'])).includes('cluster_state:ok'),
       );
     }
-    return { ports, stop };
+    if (replicas > 0)
+      await until(
+        'every replica to sync',
+        async () => {
+          const roles = await clusterRoles(ports[0]!);
+          const replicaPorts = roles.filter((r) => !r.master).map((r) => r.port);
+          if (replicaPorts.length !== masters * replicas) return false;
+          for (const port of replicaPorts) {
+            const info = await redisCli(['-p', String(port), 'info', 'replication']);
+            if (!info.includes('master_link_status:up')) return false;
+          }
+          return true;
+        },
+        30_000,
+      );
+    return { ports, servers: new Map(servers.map((s) => [s.port, s])), stop };
   } catch (err) {
     await stop();
     throw err;

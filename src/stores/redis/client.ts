@@ -27,6 +27,11 @@ export interface ScriptClient {
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
   /** A plain command; `key` routes it on a Cluster. */
   command(args: string[], key: string): Promise<unknown>;
+  /**
+   * `WAIT replicas timeout` on the connection that wrote `routeKey`'s slot: how many replicas
+   * acknowledged every write sent before it.
+   */
+  wait(routeKey: string, replicas: number, timeoutMs: number): Promise<number>;
   /** PING round trip in ms. */
   ping(routeKey: string): Promise<number>;
   close(): Promise<void>;
@@ -201,6 +206,9 @@ export function wrapIoRedis(
         }
       }),
     command: (args, _key) => call(() => client.call(args[0], ...args.slice(1))),
+    // The option refuses an ioredis Cluster (see `waitReplicas`): a keyless WAIT would go to any node.
+    wait: (_key, replicas, timeoutMs) =>
+      call(async () => Number(await client.call('WAIT', String(replicas), String(timeoutMs)))),
     async ping(_key) {
       const started = performance.now();
       await call(() => client.ping());
@@ -245,6 +253,8 @@ export function wrapNodeRedis(
         }
       }),
     command: (args, key) => call(() => send(args, key)),
+    wait: (key, replicas, timeoutMs) =>
+      call(async () => Number(await send(['WAIT', String(replicas), String(timeoutMs)], key))),
     async ping(key) {
       const started = performance.now();
       await call(() => send(['PING'], key));

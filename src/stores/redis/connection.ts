@@ -56,8 +56,9 @@ export function connect(
     logger: _l,
     buckets: _n,
     localCache: _lc,
-    ...redisConfig
+    ...storeFields
   } = connectionFields;
+  const { waitReplicas: _w, waitTimeout: _wt, ...redisConfig } = storeFields;
   const config = resolveRedisConfig(redisConfig);
   const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
   const kind = oneOf('redis.clientLibrary', clientLibrary ?? REDIS_DEFAULTS.clientLibrary, [

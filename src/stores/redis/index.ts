@@ -7,7 +7,12 @@
  * (node-redis or ioredis). Walks over every bucket are in ./bucket-walks.ts; the fixed-window
  * `RateLimitStore` is in ./rate-limit.ts.
  */
-import { DataTooLargeError } from '../../core/errors.js';
+import {
+  ConfigError,
+  DataTooLargeError,
+  InvalidInputError,
+  StoreUnavailableError,
+} from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiryReason, touchDue } from '../../core/record.js';
 import type {
@@ -25,7 +30,7 @@ import type {
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
-import { positiveInteger, retentionOption } from '../options.js';
+import { durationOption, positiveInteger, retentionOption } from '../options.js';
 import { bucketWalks } from './bucket-walks.js';
 import { bucketOfId, bucketOfUser, bucketTags, idMember } from './buckets.js';
 import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
@@ -40,10 +45,12 @@ import {
   CREATE,
   DESTROY,
   DESTROY_USER,
+  LIST,
   LIST_USER,
   type LuaScript,
   PATCH,
   REGENERATE,
+  STATS,
   TOUCH,
 } from './scripts.js';
 import { readSession } from './session-read.js';
@@ -69,6 +76,17 @@ export interface RedisSessionStore extends SessionStore {
   localCacheStats(): LocalCacheStats | null;
 }
 
+/** The longest idle window a touch may set: 100 years, far inside the layout's integers. */
+const MAX_WINDOW = 100 * 365 * 86_400_000;
+
+const READ_ONLY: ReadonlySet<LuaScript> = new Set([LIST, LIST_USER, STATS]);
+
+function nonNegativeInteger(field: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0)
+    throw new ConfigError(field, `must be an integer 0 or more, got ${String(value)}`);
+  return value as number;
+}
+
 export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionStore {
   const logger = options.logger ?? silentLogger;
   const prefix = prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix);
@@ -83,6 +101,19 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
     options.buckets ?? (cluster ? REDIS_DEFAULTS.clusterBuckets : REDIS_DEFAULTS.buckets),
   );
   const tags = bucketTags(prefix, buckets);
+  const waitReplicas = nonNegativeInteger(
+    'redis.waitReplicas',
+    options.waitReplicas ?? REDIS_DEFAULTS.waitReplicas,
+  );
+  const waitTimeout = durationOption(
+    'redis.waitTimeout',
+    options.waitTimeout ?? REDIS_DEFAULTS.waitTimeout,
+  );
+  if (waitReplicas > 0 && (options.client as { isCluster?: unknown } | undefined)?.isCluster)
+    throw new ConfigError(
+      'redis.waitReplicas',
+      'needs a node-redis client on a Cluster (createCluster): an ioredis Cluster may send WAIT to another node than the one written',
+    );
   const { conn, timeout, retryDelay, source } = connect(options, logger);
   const cacheBounds = localCacheOption(options.localCache ?? REDIS_DEFAULTS.localCache);
   const reads =
@@ -108,8 +139,20 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
   const keyOf = (id: string) => `${tagOf(id)}s:${idMember(id)}`;
 
   async function run(script: LuaScript, tag: string, now: number, args: string[]) {
+    const c = await client();
     // Keys a script touches are built from the tag (one slot); the declared one routes it.
-    return (await client()).run(script, [`${tag}e`], [tag, String(now), String(grace), ...args]);
+    const route = `${tag}e`;
+    const reply = await c.run(script, [route], [tag, String(now), String(grace), ...args]);
+    if (waitReplicas > 0 && !READ_ONLY.has(script)) {
+      const acknowledged = await c.wait(route, waitReplicas, waitTimeout);
+      if (acknowledged < waitReplicas)
+        throw new StoreUnavailableError(
+          REDIS_STORE_NAME,
+          c.address,
+          `the write reached ${acknowledged} of ${waitReplicas} replicas within ${waitTimeout} ms (waitReplicas): a failover may lose it`,
+        );
+    }
+    return reply;
   }
 
   /**
@@ -181,10 +224,16 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
       const expired = expiryReason(record, now);
       if (expired) return { record: null, reason: expired };
       if (!touch || !touchDue(record, touch, now)) return { record, touched: false };
+      if (!(touch.idleTimeout >= 0 && touch.idleTimeout <= MAX_WINDOW))
+        throw new InvalidInputError(
+          'touch.idleTimeout',
+          `must be 0 to ${MAX_WINDOW} ms, got ${touch.idleTimeout}`,
+        );
       const reply = await run(TOUCH, tagOf(id), now, [
         idMember(id),
         String(touch.touchAfter),
         String(touch.idleTimeout),
+        touch.setWindow ? '1' : '0',
       ]);
       wrote([id]);
       return lookup(id, reply);

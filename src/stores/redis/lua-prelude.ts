@@ -17,6 +17,7 @@ local function ukey(u) return T .. 'u:' .. u end
 local function fmt(n) return string.format('%.0f', n) end
 local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
 local function b36(n)
+  n = math.floor(n)
   local s = ''
   repeat
     local d = n % 36

@@ -20,6 +20,9 @@ export const REDIS_DEFAULTS = {
   buckets: 1,
   /** With a Cluster client: each master holds an equal share (see `buckets`). */
   clusterBuckets: 16,
+  waitReplicas: 0,
+  /** Half a second. */
+  waitTimeout: 500,
   /** Half a second: a 503 at once meanwhile, and one probe twice a second. */
   retryDelay: 500,
   /** On with node-redis, chosen by measurement: see `localCache`. Bounds: LOCAL_CACHE_DEFAULTS. */
@@ -98,6 +101,17 @@ export interface RedisStoreOptions extends RedisConfig {
    * @default REDIS_DEFAULTS.localCache
    */
   localCache?: boolean | LocalCacheOptions;
+  /**
+   * Durability across a failover: after every write the store sends `WAIT` on the connection that
+   * wrote it and answers only once this many replicas hold the write. Fewer within `waitTimeout`:
+   * the call fails with `StoreUnavailableError` (the write may then exist on the master alone). Not
+   * available with an ioredis Cluster client (its keyless `WAIT` may go to another node: use
+   * node-redis `createCluster`). 0: writes are acknowledged by the master alone, as Redis does.
+   * @default REDIS_DEFAULTS.waitReplicas
+   */
+  waitReplicas?: number;
+  /** How long a write waits for `waitReplicas` replicas (ms or a string like `"500ms"`). @default REDIS_DEFAULTS.waitTimeout */
+  waitTimeout?: number | string;
   /** Where corrupted records and connection errors are reported. @default silent */
   logger?: Logger;
 }

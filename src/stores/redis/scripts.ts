@@ -52,7 +52,8 @@ return evicted
  * The touch a validation makes when it is due, applied to the stored value (so a patch that landed
  * since the read is kept): last seen now, the idle expiry slid by the session's own idle window
  * (idleExpiresAt - lastSeenAt) capped at the policy's idleTimeout and at the absolute expiry.
- * ARGV: tag, now, grace, id member, touchAfter, idleTimeout. Reply: {state} when not live, else
+ * ARGV: tag, now, grace, id member, touchAfter, idleTimeout, setWindow ('1': the window becomes
+ * idleTimeout). Reply: {state} when not live, else
  * {'live', touched 0|1, value} (0 when another touch landed within touchAfter).
  */
 export const TOUCH = script(
@@ -63,7 +64,8 @@ local s, h, data, v = load(m)
 if s ~= 'live' then return { s } end
 local l, i, a = num(h[2]), num(h[3]), num(h[4])
 if NOW - l < tonumber(ARGV[5]) then return { 'live', 0, v } end
-local e = NOW + math.min(i - l, tonumber(ARGV[6]))
+local e = NOW + tonumber(ARGV[6])
+if ARGV[7] ~= '1' then e = math.min(e, NOW + i - l) end
 if a and a < e then e = a end
 h[2], h[3], h[5] = b36(NOW), b36(e), b36(num(h[5]) + 1)
 v = join(h, data)

@@ -43,6 +43,29 @@ export function testTouch(
     },
   );
 
+  suite.single(
+    "a touch keeps the session's own idle window, capped by the policy; setWindow sets it",
+    [],
+    async (store) => {
+      const now = Date.now();
+      const day = 24 * HOUR;
+      const long = sampleRecord({ idleExpiresAt: now + 30 * day, absoluteExpiresAt: null }, now);
+      const short = sampleRecord({ idleExpiresAt: now + 10 * 60_000 }, now);
+      const reset = sampleRecord({ idleExpiresAt: now + 60_000, absoluteExpiresAt: null }, now);
+      for (const r of [long, short, reset]) await store.create(r, { maxSessionsPerUser: 5, now });
+      const at = now + 30_000;
+      const policy = { touchAfter: 0, idleTimeout: 7 * day };
+      const capped = await store.get(long.id, at, policy);
+      assert.equal(capped.record?.idleExpiresAt, at + 7 * day, 'a longer window is capped');
+      const kept = await store.get(short.id, at, policy);
+      assert.equal(kept.record?.idleExpiresAt, at + 10 * 60_000, 'a shorter window is kept');
+      const set = await store.get(reset.id, at, { ...policy, setWindow: true });
+      assert.equal(set.record?.idleExpiresAt, at + 7 * day, 'setWindow makes it the window');
+      const later = await store.get(reset.id, at + 60_000, policy);
+      assert.equal(later.record?.idleExpiresAt, at + 60_000 + 7 * day, 'and the session keeps it');
+    },
+  );
+
   suite.single('a touch never slides past the absolute expiry', [], async (store) => {
     const now = Date.now();
     const record = sampleRecord({ absoluteExpiresAt: now + 10 * 60_000 }, now);
