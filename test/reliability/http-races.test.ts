@@ -36,19 +36,22 @@ afterAll(async () => {
   await admin.end();
 });
 
-// The shared Redis on 6379: every store gets its own key prefix and nothing is flushed.
-const redis = () =>
+// The shared Redis on 6379: every store gets its own key prefix and nothing is flushed. The local
+// cache is on by default; the races run with it off too.
+const redis = (localCache = true) =>
   createRedisStore({
     port: 6379,
     prefix: `races-${randomBytes(4).toString('hex')}:`,
     commandTimeout: 5000,
+    localCache,
   });
 // 200 logins of one user serialise on the user's lock row: generous timeout, the test is about atomicity.
 const sql = () => createSqlStore({ url: pgUrl, table, timeout: 15_000, poolSize: 6 });
 
 const stores: { name: string; needs: boolean; make: () => SessionStore }[] = [
   { name: 'memory', needs: true, make: () => createMemoryStore() },
-  { name: 'redis', needs: redisOk, make: redis },
+  { name: 'redis (local cache on)', needs: redisOk, make: () => redis(true) },
+  { name: 'redis (local cache off)', needs: redisOk, make: () => redis(false) },
   { name: 'sql (PostgreSQL)', needs: pgOk, make: sql },
   {
     name: 'hybrid (Redis + PostgreSQL)',

@@ -7,7 +7,7 @@ import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { SessionStore } from '../../src/core/types.js';
 import { createSessionManager } from '../../src/index.js';
 import { crc16 } from '../../src/stores/redis/buckets.js';
-import { createRedisStore } from '../../src/stores/redis/index.js';
+import { createRedisStore, type RedisSessionStore } from '../../src/stores/redis/index.js';
 import { fitted } from '../../src/testing/contract/assertions.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
 import {
@@ -32,14 +32,21 @@ describe.skipIf(!ok)('redis store on a 3-master Cluster', () => {
     await cluster?.stop();
   });
 
-  const nodeRedisStore = async (prefix: string): Promise<SessionStore> => {
+  const nodeRedisStore = async (prefix: string, localCache = true): Promise<RedisSessionStore> => {
     const client = createCluster({
       rootNodes: cluster.ports.map((port) => ({ socket: { host: '127.0.0.1', port } })),
     });
     client.on('error', () => {});
     await client.connect();
-    const store = createRedisStore({ client, prefix });
-    return { ...store, close: async () => client.destroy() };
+    const store = createRedisStore({ client, prefix, localCache });
+    return {
+      ...store,
+      // The store closes its own tracking connections; the caller's client is this test's to close.
+      close: async () => {
+        await store.close();
+        client.destroy();
+      },
+    };
   };
   const ioredisStore = (prefix: string): SessionStore => {
     const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
@@ -53,6 +60,63 @@ describe.skipIf(!ok)('redis store on a 3-master Cluster', () => {
     const factory = () => nodeRedisStore(prefix);
     testSessionStore(it, factory, { second: factory, prefix: 'cluster node-redis' });
     testDestroyReturnsOwner(it, factory, 'cluster node-redis');
+  });
+
+  describe('contract, node-redis cluster client, local cache off', () => {
+    const prefix = `c-${randomBytes(4).toString('hex')}:`;
+    const factory = () => nodeRedisStore(prefix, false);
+    testSessionStore(it, factory, { second: factory, prefix: 'cluster node-redis no cache' });
+  });
+
+  it('local cache on a Cluster: a write from elsewhere invalidates, a killed node connection flushes', async () => {
+    const prefix = `lc-${randomBytes(4).toString('hex')}:`;
+    const [a, b] = [await nodeRedisStore(prefix), await nodeRedisStore(prefix, false)];
+    const stats = () => a.localCacheStats()!;
+    const until = async (what: string, check: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      const now = Date.now();
+      // Sessions of several users: their buckets spread over the three masters.
+      const records = Array.from({ length: 12 }, () => sampleRecord({}, now));
+      for (const r of records) await a.create(r, { maxSessionsPerUser: 5, now });
+      for (let i = 0; i < 50 && !stats().enabled; i++) await a.get(records[0]!.id, now);
+      assert.equal(stats().enabled, true, 'the tracking connections answered');
+      for (const r of records) await a.get(r.id, now);
+      const hits = stats().hits;
+      for (const r of records) assert.ok((await a.get(r.id, now)).record);
+      assert.equal(stats().hits, hits + records.length, 'every master serves from memory');
+
+      for (const r of records.slice(0, 6)) await b.destroy(r.id, 'admin', now);
+      await until('six invalidations', () => stats().entries === records.length - 6);
+      for (const r of records.slice(0, 6)) assert.equal((await a.get(r.id, now)).record, null);
+
+      const flushes = stats().flushes;
+      for (const port of cluster.ports) {
+        const list = await redisCli(['-p', String(port), 'client', 'list']);
+        for (const line of list.split('\n'))
+          if (/ flags=\S*t/.test(line))
+            await redisCli([
+              '-p',
+              String(port),
+              'client',
+              'kill',
+              'id',
+              /id=(\d+)/.exec(line)![1]!,
+            ]);
+      }
+      await until('the drop was seen', () => stats().flushes > flushes);
+      assert.equal(stats().entries, 0);
+      const live = records.slice(6);
+      for (const r of live) await b.patch(r.id, { set: { theme: 'after-kill' } }, now);
+      for (const r of live) assert.equal((await a.get(r.id, now)).record?.data.theme, 'after-kill');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   describe('contract, ioredis cluster client', () => {

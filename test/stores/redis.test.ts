@@ -61,6 +61,19 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
     testDestroyReturnsOwner(it, factory, 'node-redis');
   });
 
+  describe('contract, node-redis created from config, local cache off', () => {
+    // The runs above and below with node-redis have the local cache on (the default).
+    const factory = () => store({ clientLibrary: 'node-redis', localCache: false });
+    testSessionStore(it, factory, { second: factory, prefix: 'node-redis no cache' });
+    testDestroyReturnsOwner(it, factory, 'node-redis no cache');
+  });
+
+  describe('contract, node-redis with a local cache of 2 entries and 1 s max age', () => {
+    // Bounds small enough that the contract's reads keep evicting and expiring entries.
+    const factory = () => store({ localCache: { maxEntries: 2, maxAge: 1000 } });
+    testSessionStore(it, factory, { second: factory, prefix: 'node-redis small cache' });
+  });
+
   describe('contract, ioredis created from config', () => {
     const factory = () => store({ clientLibrary: 'ioredis' });
     testSessionStore(it, factory, {
@@ -83,8 +96,12 @@ describe.skipIf(!ok)('redis store (standalone)', () => {
       const client = createClient({ socket: { port: redis.port, host: '127.0.0.1' } });
       await client.connect();
       const s = createRedisStore({ client, prefix });
-      // The store leaves a caller's client open; this test owns it.
-      return { ...s, close: async () => client.destroy() } satisfies SessionStore;
+      // The store leaves a caller's client open (it closes only its own tracking connection).
+      const close = async () => {
+        await s.close();
+        client.destroy();
+      };
+      return { ...s, close } satisfies SessionStore;
     };
     testSessionStore(it, factory, { second: factory, prefix: 'caller node-redis' });
   });

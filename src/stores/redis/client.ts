@@ -21,6 +21,8 @@ export type RedisClientKind = 'ioredis' | 'node-redis';
 export interface ScriptClient {
   /** host:port (or a description of the topology), for error messages; never a credential. */
   readonly address: string;
+  /** The node-redis client underneath (what the local cache's tracking connection duplicates). */
+  readonly nodeRedis?: NodeRedisLike;
   /** EVALSHA; on NOSCRIPT (a restarted server, a new Cluster node) EVAL, which caches it again. */
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
   /** A plain command; `key` routes it on a Cluster. */
@@ -65,12 +67,12 @@ export interface IoRedisLike {
   on: (event: string, listener: (...args: unknown[]) => void) => unknown;
 }
 
-function isIoRedis(client: unknown): client is IoRedisLike {
+export function isIoRedis(client: unknown): client is IoRedisLike {
   const c = client as Partial<IoRedisLike>;
   return typeof c.evalsha === 'function' && typeof c.call === 'function';
 }
 
-function isNodeRedis(client: unknown): client is NodeRedisLike {
+export function isNodeRedis(client: unknown): client is NodeRedisLike {
   const c = client as Partial<NodeRedisLike> & { evalSha?: unknown };
   return typeof c.sendCommand === 'function' && typeof c.evalSha === 'function';
 }
@@ -238,6 +240,7 @@ export function wrapNodeRedis(
   const call = callerFor(address, timeoutMs, { connected: () => client.isReady, ...options });
   return {
     address,
+    nodeRedis: client,
     run: (script, keys, args) =>
       call(async () => {
         const tail = [String(keys.length), ...keys, ...args];
@@ -271,7 +274,7 @@ export function wrapNodeRedis(
 }
 
 /** Describes where a caller's client points, for error messages. */
-function addressOf(client: unknown): string {
+export function addressOf(client: unknown): string {
   if (isIoRedis(client)) {
     const o = client.options ?? {};
     if (client.isCluster) return 'redis cluster';

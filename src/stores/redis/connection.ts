@@ -5,7 +5,7 @@
 import { resolveRedisConfig } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { durationOption, oneOf } from '../options.js';
-import { type ScriptClient, wrapClient } from './client.js';
+import { type RedisClientKind, type ScriptClient, wrapClient } from './client.js';
 import { REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { createOwnClient } from './own-client.js';
 
@@ -14,6 +14,11 @@ export function isClusterClient(client: unknown): boolean {
   const c = client as { masters?: unknown; isCluster?: unknown };
   return c.masters !== undefined || c.isCluster === true;
 }
+
+/** Where the store's connections come from: what a second, tracking connection is made from. */
+export type ConnectionSource =
+  | { kind: 'client'; client: object }
+  | { kind: 'config'; library: RedisClientKind };
 
 export interface Connection {
   /** The clients, round-robin (poolSize connections when the store created them). */
@@ -24,7 +29,7 @@ export interface Connection {
 export function connect(
   options: RedisStoreOptions,
   logger: Logger,
-): { conn: Connection; timeout: number } {
+): { conn: Connection; timeout: number; retryDelay: number; source: ConnectionSource } {
   const retryDelay = durationOption(
     'redis.retryDelay',
     options.retryDelay ?? REDIS_DEFAULTS.retryDelay,
@@ -39,12 +44,20 @@ export function connect(
     const client = wrapClient(options.client, timeout, retryDelay, logger);
     return {
       timeout,
+      retryDelay,
+      source: { kind: 'client', client: options.client },
       conn: { next: async () => client, close: () => client.close() },
     };
   }
   const { client: _c, clientLibrary, prefix: _p, commandTimeout, ttlGrace: _t, ...cfg } = options;
   const { retryDelay: _r, ...connectionFields } = cfg;
-  const { cleanupBatchSize: _b, logger: _l, buckets: _n, ...storeFields } = connectionFields;
+  const {
+    cleanupBatchSize: _b,
+    logger: _l,
+    buckets: _n,
+    localCache: _lc,
+    ...storeFields
+  } = connectionFields;
   const { waitReplicas: _w, waitTimeout: _wt, ...redisConfig } = storeFields;
   const config = resolveRedisConfig(redisConfig);
   const timeout = durationOption('redis.commandTimeout', commandTimeout ?? config.connectTimeout);
@@ -61,6 +74,8 @@ export function connect(
   let turn = 0;
   return {
     timeout,
+    retryDelay,
+    source: { kind: 'config', library: kind },
     conn: {
       async next() {
         const clients = await pool;

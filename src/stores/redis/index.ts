@@ -36,6 +36,7 @@ import { bucketOfId, bucketOfUser, bucketTags, idMember } from './buckets.js';
 import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
 import { connect, isClusterClient } from './connection.js';
 import { layoutCheck } from './layout-check.js';
+import { type LocalCacheStats, localCacheOption } from './local-cache.js';
 import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
 import { dataMember, decodeRecord, encodeRecord, encodeString } from './record-value.js';
 import { destroyReply, idsOf, lookupReply, recordsReply } from './replies.js';
@@ -53,8 +54,14 @@ import {
   TOUCH,
 } from './scripts.js';
 import { readSession } from './session-read.js';
+import { cachedReads, trackingSupported } from './tracking.js';
 
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
+export {
+  LOCAL_CACHE_DEFAULTS,
+  type LocalCacheOptions,
+  type LocalCacheStats,
+} from './local-cache.js';
 export {
   DEFAULT_CLIENT_LIBRARY,
   REDIS_DEFAULTS,
@@ -62,6 +69,12 @@ export {
   type RedisStoreOptions,
 } from './options.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit.js';
+
+/** The Redis store: the `SessionStore` contract, and what its local cache has done. */
+export interface RedisSessionStore extends SessionStore {
+  /** Counters and size of the local cache (`localCache` option), or null when it is off. */
+  localCacheStats(): LocalCacheStats | null;
+}
 
 /** The longest idle window a touch may set: 100 years, far inside the layout's integers. */
 const MAX_WINDOW = 100 * 365 * 86_400_000;
@@ -74,7 +87,7 @@ function nonNegativeInteger(field: string, value: unknown): number {
   return value as number;
 }
 
-export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
+export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionStore {
   const logger = options.logger ?? silentLogger;
   const prefix = prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix);
   const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);
@@ -101,7 +114,19 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       'redis.waitReplicas',
       'needs a node-redis client on a Cluster (createCluster): an ioredis Cluster may send WAIT to another node than the one written',
     );
-  const { conn } = connect(options, logger);
+  const { conn, timeout, retryDelay, source } = connect(options, logger);
+  const cacheBounds = localCacheOption(options.localCache ?? REDIS_DEFAULTS.localCache);
+  const reads =
+    cacheBounds && trackingSupported(source, options.localCache !== undefined)
+      ? cachedReads(
+          async () =>
+            source.kind === 'client' ? source.client : ((await conn.next()).nodeRedis ?? {}),
+          cacheBounds,
+          timeout,
+          retryDelay,
+          logger,
+        )
+      : null;
   const checkLayout = layoutCheck(prefix, buckets);
 
   async function client(): Promise<ScriptClient> {
@@ -134,7 +159,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
    * Every write reports here the ids whose stored value it may have changed (written, ended,
    * evicted): the one place a client-side cache of session reads drops its copies.
    */
-  const onWritten: ((keys: string[]) => void)[] = [];
+  const onWritten: ((keys: string[]) => void)[] = reads ? [(keys) => reads.written(keys)] : [];
   function wrote(ids: string[]): void {
     if (onWritten.length === 0 || ids.length === 0) return;
     const keys = ids.map(keyOf);
@@ -180,13 +205,17 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     revocation: true,
   };
 
-  const store: SessionStore = {
+  const store: RedisSessionStore = {
     name: REDIS_STORE_NAME,
     capabilities,
     create,
 
     async get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
-      const read = await readSession(await client(), keyOf(id));
+      const c = await client();
+      const key = keyOf(id);
+      const read = reads
+        ? await reads.read(key, () => readSession(c, key))
+        : await readSession(c, key);
       const record = read.value === null ? null : decodeRecord(id, read.value);
       if (!record) {
         if (read.value !== null || ('corrupt' in read && read.corrupt)) corrupted(id);
@@ -309,7 +338,11 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       }
     },
 
-    close: () => conn.close(),
+    localCacheStats: () => reads?.stats() ?? null,
+
+    async close() {
+      await Promise.all([conn.close(), reads?.close()]);
+    },
   };
   if (buckets > 1)
     store.idFitsUser = (id, userId) => bucketOfId(id, buckets) === bucketOfUser(userId, buckets);

@@ -6,6 +6,7 @@ import type { RedisConfig } from '../../core/config.js';
 import { ConfigError, shownValue } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClientKind } from './client.js';
+import type { LocalCacheOptions } from './local-cache.js';
 
 /** The Redis stores' defaults: each option's `@default` names its entry here. */
 export const REDIS_DEFAULTS = {
@@ -24,6 +25,8 @@ export const REDIS_DEFAULTS = {
   waitTimeout: 500,
   /** Half a second: a 503 at once meanwhile, and one probe twice a second. */
   retryDelay: 500,
+  /** On with node-redis, chosen by measurement: see `localCache`. Bounds: LOCAL_CACHE_DEFAULTS. */
+  localCache: true,
 } as const;
 
 /**
@@ -86,6 +89,18 @@ export interface RedisStoreOptions extends RedisConfig {
   ttlGrace?: number | string;
   /** Sessions removed per cleanup script call (each call blocks Redis for its batch only). @default REDIS_DEFAULTS.cleanupBatchSize */
   cleanupBatchSize?: number;
+  /**
+   * Serve session reads from process memory, kept exact by Redis's own invalidation (RESP3 client
+   * tracking): a session read again by the same process needs no round trip, and any change to it
+   * anywhere (a logout or a patch from another process, the dashboard or the CLI, an expiry, an
+   * eviction) drops the local copy. `true` uses the default bounds (`LOCAL_CACHE_DEFAULTS`), an
+   * object sets them, `false` turns it off. Needs node-redis (the default library) and Redis 6 or
+   * later; with ioredis the default turns it off and an explicit value is a `ConfigError`. The
+   * store opens one more connection for it (per server on a Cluster). The staleness bound is in
+   * the README's Redis section.
+   * @default REDIS_DEFAULTS.localCache
+   */
+  localCache?: boolean | LocalCacheOptions;
   /**
    * Durability across a failover: after every write the store sends `WAIT` on the connection that
    * wrote it and answers only once this many replicas hold the write. Fewer within `waitTimeout`:

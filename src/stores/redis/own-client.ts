@@ -28,7 +28,7 @@ function backoff(attempt: number): number {
 }
 
 /** Logs a client's connection errors without letting them crash the process (an 'error' event). */
-function errorListener(logger: Logger, address: string): (err: unknown) => void {
+export function errorListener(logger: Logger, address: string): (err: unknown) => void {
   let last = 0;
   return (err) => {
     // A down server emits an error per reconnect attempt: one line per 10 s is enough.
@@ -43,7 +43,7 @@ function errorListener(logger: Logger, address: string): (err: unknown) => void 
 }
 
 /** One shared wait for 'ready' (not a listener per call, which would pile up while Redis is down). */
-function readyWaiter(isReady: () => boolean, onReady: (fn: () => void) => () => void) {
+export function readyWaiter(isReady: () => boolean, onReady: (fn: () => void) => () => void) {
   let pending: Promise<void> | undefined;
   return () => {
     if (isReady()) return Promise.resolve();

@@ -16,9 +16,12 @@ export async function readSession(client: ScriptClient, key: string): Promise<Se
     if (reply === null || reply === undefined) return { value: null, corrupt: false };
     return { value: String(reply) };
   } catch (err) {
-    // Another program wrote a hash or a list under the key: no session, reported as corrupt.
-    if (err instanceof StoreError && /WRONGTYPE/.test(err.message))
-      return { value: null, corrupt: true };
+    if (isWrongType(err)) return { value: null, corrupt: true };
     throw err;
   }
+}
+
+/** Another program wrote a hash or a list under a session key: no session, reported as corrupt. */
+export function isWrongType(err: unknown): boolean {
+  return err instanceof StoreError && /WRONGTYPE/.test(err.message);
 }

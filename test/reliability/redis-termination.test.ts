@@ -1,0 +1,125 @@
+/**
+ * "Termination is final" across processes, with the Redis store's local cache on and off: two
+ * server processes on one Redis, a user logs in and both processes read the session (so each has
+ * it in memory when the cache is on), then a logout through one process and the very next request
+ * through the other must be refused. Looped many times, alternating the processes, and again while
+ * a loop keeps killing the processes' tracking connections.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { call, Jar, type RunningApp } from '../http/http-client.js';
+import { type StandaloneRedis, startRedis } from '../support/redis-servers.js';
+import { startRedisSessionApp } from '../support/redis-session-process.js';
+import { requireCommand } from '../support/services.js';
+
+const ok = await requireCommand('redis-server', 'apt-get install -y redis-server');
+const ROUNDS = 150;
+
+interface CacheStats {
+  enabled: boolean;
+  hits: number;
+  invalidations: number;
+  flushes: number;
+}
+
+describe.skipIf(!ok)('termination is final across two server processes (Redis)', () => {
+  let redis: StandaloneRedis;
+  let admin: ReturnType<typeof createClient>;
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = createClient({ socket: { port: redis.port, host: '127.0.0.1' } });
+    admin.on('error', () => {});
+    await admin.connect();
+  });
+  afterAll(async () => {
+    admin?.destroy();
+    await redis?.stop();
+  });
+
+  /** Kills every tracking connection (flag `t` in CLIENT LIST); returns how many. */
+  async function killTracking(): Promise<number> {
+    const list = String(await admin.sendCommand(['CLIENT', 'LIST']));
+    let killed = 0;
+    for (const line of list.split('\n')) {
+      const id = / flags=\S*t/.test(line) ? /id=(\d+)/.exec(line)?.[1] : undefined;
+      if (id && Number(await admin.sendCommand(['CLIENT', 'KILL', 'ID', id])) === 1) killed++;
+    }
+    return killed;
+  }
+
+  async function rounds(a: RunningApp, b: RunningApp, label: string): Promise<void> {
+    for (let i = 0; i < ROUNDS; i++) {
+      const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+      const jar = new Jar();
+      await call(first, jar, 'GET', '/hello');
+      const login = await call(first, jar, 'POST', '/login', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: `u${i}` }),
+      });
+      assert.equal(login.res.status, 200, `${label} round ${i}: login`);
+      const stale = new Jar();
+      stale.cookies = new Map(jar.cookies);
+      // Both processes read the session twice: with the cache on, each now holds it in memory.
+      for (const app of [second, first, second, first]) {
+        const me = await call(app, jar, 'GET', '/me');
+        assert.equal(me.res.status, 200, `${label} round ${i}: logged in`);
+      }
+      const out = await call(first, jar, 'POST', '/logout');
+      assert.equal(out.res.status, 200, `${label} round ${i}: logout`);
+      // The logged-in cookie, presented to the other process right after the logout.
+      const next = await call(second, stale, 'GET', '/me');
+      assert.equal(next.res.status, 401, `${label} round ${i}: the other process refuses`);
+    }
+  }
+
+  for (const cache of [true, false]) {
+    describe(cache ? 'local cache on' : 'local cache off', () => {
+      let a: RunningApp;
+      let b: RunningApp;
+      beforeAll(async () => {
+        const prefix = `xp-${randomBytes(4).toString('hex')}:`;
+        [a, b] = await Promise.all([
+          startRedisSessionApp(redis.port, prefix, cache),
+          startRedisSessionApp(redis.port, prefix, cache),
+        ]);
+      }, 30_000);
+      afterAll(async () => {
+        await Promise.all([a?.close(), b?.close()]);
+      });
+
+      it(`a logout through one process is final in the other (${ROUNDS} rounds)`, async () => {
+        await rounds(a, b, 'quiet');
+        for (const app of [a, b]) {
+          const stats = (await call(app, null, 'GET', '/cache')).body as CacheStats | null;
+          if (cache) {
+            assert.ok(
+              stats && stats.hits >= ROUNDS,
+              `served from memory: ${JSON.stringify(stats)}`,
+            );
+            assert.ok(stats.invalidations >= ROUNDS / 2, JSON.stringify(stats));
+          } else assert.equal(stats, null);
+        }
+      }, 120_000);
+
+      it('and while a loop keeps killing the tracking connections', async () => {
+        let running = true;
+        let kills = 0;
+        const killer = (async () => {
+          while (running) {
+            kills += await killTracking();
+            await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+          }
+        })();
+        try {
+          await rounds(a, b, 'killing');
+        } finally {
+          running = false;
+          await killer;
+        }
+        if (cache) assert.ok(kills >= 10, `${kills} tracking connections killed`);
+      }, 120_000);
+    });
+  }
+});
