@@ -4,6 +4,7 @@
  * `SessionStore` and `RateLimitStore` contracts and imports no store: the stores to use when the
  * options name none are handed in (the package entry passes the in-memory ones).
  */
+import { checkCallOptions } from './call-options.js';
 import { canonicalIp } from './client-keys.js';
 import { carriedData, checkKeepData } from './data-carry.js';
 import { DataTooLargeError } from './errors.js';
@@ -163,6 +164,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async create(input = {}) {
+      checkCallOptions('create', input);
       checkInput(input.userId, []);
       checkData(input.data ?? {});
       sizeChecked(null, input.data ?? {});
@@ -179,6 +181,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async validate(token, request = {}) {
+      checkCallOptions('validate', request);
       if (!isWellFormedToken(token)) return { session: null, reason: 'malformed' };
       const id = sessionIdFor(token);
       const now = clock();
@@ -260,6 +263,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async regenerate(token, options = {}) {
+      checkCallOptions('regenerate', options);
       if (!isWellFormedToken(token)) return null;
       checkInput(options.userId, []);
       const keepData = checkKeepData(options.keepData);
@@ -306,6 +310,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async terminateUser(userId, options = {}) {
+      checkCallOptions('terminateUser', options);
       checkInput(userId, []);
       const reason = options.reason ?? 'logout-all';
       const now = clock();
@@ -322,6 +327,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async attemptLogin(attempt, verify) {
+      checkCallOptions('attemptLogin', attempt);
       const consumed = await logins.consume(attempt);
       if (!consumed.verdict.allowed)
         return { ok: false, reason: 'rate_limited', retryAfterMs: consumed.verdict.retryAfterMs };
@@ -336,11 +342,13 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       return { ok: true, userId };
     },
 
-    checkLoginAttempt(attempt) {
+    async checkLoginAttempt(attempt) {
+      checkCallOptions('checkLoginAttempt', attempt);
       return logins.check(attempt);
     },
 
-    trackLoginAttempt(attempt) {
+    async trackLoginAttempt(attempt) {
+      checkCallOptions('trackLoginAttempt', attempt);
       return logins.track(attempt);
     },
 

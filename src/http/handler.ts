@@ -5,6 +5,7 @@
  */
 import { CsrfError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager-api.js';
+import { rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData } from '../core/types.js';
 import { clientIp } from './client-ip.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './cookies.js';
 import {
   DEAD_TOKEN_GRACE_SECONDS,
+  HTTP_KNOWN_KEYS,
   resolveHttpOptions,
   type SessionHttpOptions,
 } from './http-options.js';
@@ -79,6 +81,7 @@ export function createSessionHttp<Data extends SessionData>(
   // The cookies outlive the session's idle timeout by a day: a dead token is worthless, and a
   // browser that still sends it lets the app say why the session ended ("signed out after 30
   // minutes of inactivity") instead of showing a bare login page.
+  rejectUnknownKeys('createSessionHttp()', options, HTTP_KNOWN_KEYS);
   const settings = resolveHttpOptions(
     options,
     Math.floor(manager.settings.idleTimeout / 1000) + DEAD_TOKEN_GRACE_SECONDS,

@@ -4,6 +4,7 @@
  * value is a `ConfigError` naming the option, never an error on the first request).
  */
 import { ConfigError } from '../core/errors.js';
+import type { KnownKeys } from '../core/strict-options.js';
 import { type TrustProxy, trustFunction } from './client-ip.js';
 import { type CookieSettings, cookieNames } from './cookies.js';
 import type { Refusal } from './responses.js';
@@ -89,6 +90,24 @@ export interface SessionHttpOptions {
    */
   formLimit?: number;
 }
+
+/**
+ * The HTTP layer's option keys, listed once (the compiler checks the list against the interface).
+ * Each adapter adds its own keys to these; any other key is an `UnknownOptionError`.
+ */
+export const HTTP_KNOWN_KEYS = {
+  mode: true,
+  cookieName: true,
+  sameSite: true,
+  trustProxy: true,
+  bearer: true,
+  tokenHeader: true,
+  skipCsrf: true,
+  csrfField: true,
+  csrfHeader: true,
+  refusalPage: true,
+  formLimit: true,
+} as const satisfies KnownKeys<SessionHttpOptions>;
 
 /**
  * How much longer than the idle timeout the session and CSRF cookies live (`Max-Age`), in seconds:

@@ -24,6 +24,7 @@ import {
   touchDue,
   touched,
 } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import { isSessionId } from '../../core/tokens.js';
 import type {
   CreateOptions,
@@ -65,12 +66,22 @@ export interface FileStoreOptions {
   logger?: Logger;
 }
 
+/** The file store's option keys. */
+export const FILE_KNOWN_KEYS = {
+  path: true,
+  lockTimeout: true,
+  staleLockAfter: true,
+  batchSize: true,
+  logger: true,
+} as const satisfies KnownKeys<FileStoreOptions>;
+
 interface UserIndex {
   userId: string;
   ids: string[];
 }
 
 export function createFileStore(options: FileStoreOptions): SessionStore {
+  rejectUnknownKeys('createFileStore()', options, FILE_KNOWN_KEYS);
   if (typeof options?.path !== 'string' || options.path === '')
     throw new ConfigError('file.path', 'is required (the folder that holds the sessions)');
   const root = resolve(options.path);

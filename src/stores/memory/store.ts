@@ -16,6 +16,7 @@ import {
   touchDue,
   touched,
 } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -56,6 +57,12 @@ export interface MemoryStoreOptions {
   maxTombstones?: number;
 }
 
+/** The memory store's option keys (the compiler checks them against the interface). */
+export const MEMORY_KNOWN_KEYS = {
+  maxSessions: true,
+  maxTombstones: true,
+} as const satisfies KnownKeys<MemoryStoreOptions>;
+
 /** Data is frozen on write so records can be handed out without a deep copy on every read. */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -68,6 +75,7 @@ function deepFreeze<T>(value: T): T {
 export const MEMORY_STORE_NAME = 'memory';
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStore {
+  rejectUnknownKeys('createMemoryStore()', options, MEMORY_KNOWN_KEYS);
   const maxSessions = positiveInteger(
     'maxSessions',
     options.maxSessions ?? MEMORY_DEFAULTS.maxSessions,

@@ -8,6 +8,7 @@
 import { DataTooLargeError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiresAt } from '../../core/record.js';
+import { rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -27,7 +28,12 @@ import type {
 import { positiveInteger, retentionOption } from '../options.js';
 import { REDIS_STORE_NAME } from './client.js';
 import { connect } from './connection.js';
-import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
+import {
+  prefixOption,
+  REDIS_DEFAULTS,
+  REDIS_KNOWN_KEYS,
+  type RedisStoreOptions,
+} from './options.js';
 import { DATA_FIELD_PREFIX, dataValue, recordFields } from './record-hash.js';
 import { destroyReply, lookupReply, recordsReply, strings } from './replies.js';
 import {
@@ -54,6 +60,7 @@ export {
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limit.js';
 
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
+  rejectUnknownKeys('createRedisStore()', options, REDIS_KNOWN_KEYS);
   const logger = options.logger ?? silentLogger;
   const base = `{${prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix)}}`;
   const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);
