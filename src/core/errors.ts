@@ -63,7 +63,8 @@ export class UnknownOptionError extends ConfigError {
       suggestions.length > 0
         ? `did you mean ${suggestions.map((s) => JSON.stringify(s)).join(' or ')}?`
         : `the options are ${known.map((k) => JSON.stringify(k)).join(', ')}`;
-    super(key, `unknown option; ${hint}`);
+    // An empty key (`{ "": 1 }` from a config file) is still named, as `""`.
+    super(key === '' ? '""' : key, `unknown option; ${hint}`);
     this.message = `[tessera] Unknown option ${JSON.stringify(key)} in ${where}: ${hint}`;
     this.key = key;
     this.suggestion = suggestions[0];
