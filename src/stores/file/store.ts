@@ -12,6 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { ageStats } from '../../core/analytics.js';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import {
@@ -309,7 +310,9 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
 
     async stats(now: number): Promise<StoreStats> {
       await init();
-      return tallyStats(await liveAll(now));
+      const live = await liveAll(now);
+      // No login counter: nothing in a folder of session files outlives a logout to count it.
+      return { ...tallyStats(live), sessionAge: ageStats(live.map((r) => now - r.createdAt)) };
     },
 
     async cleanup(now: number) {

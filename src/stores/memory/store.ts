@@ -5,6 +5,7 @@
  * operation runs synchronously inside one call, which is what makes it atomic in a single Node
  * process.
  */
+import { ageStats, isLogin, LoginTally } from '../../core/analytics.js';
 import { StoreError } from '../../core/errors.js';
 import {
   byRecentActivity,
@@ -90,6 +91,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const byUser = new Map<string, Set<string>>();
   const heap = new ExpiryHeap();
   const tombstones = new Map<string, MissReason>();
+  const logins = new LoginTally();
   let closed = false;
 
   const capabilities: StoreCapabilities = {
@@ -182,6 +184,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       evicted.push(oldest);
     }
     put({ ...record, data: deepFreeze(structuredClone(record.data)) });
+    if (isLogin(record, options.now)) logins.record(options.now);
     return evicted;
   }
 
@@ -283,7 +286,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
 
     async stats(now: number): Promise<StoreStats> {
       assertOpen();
-      return tallyStats([...sessions.values()].filter((r) => isLive(r, now)));
+      const live = [...sessions.values()].filter((r) => isLive(r, now));
+      return {
+        ...tallyStats(live),
+        sessionAge: ageStats(live.map((r) => now - r.createdAt)),
+        logins: logins.stats(now),
+      };
     },
 
     async cleanup(now: number): Promise<number> {

@@ -33,6 +33,7 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { positiveInteger, retentionOption } from '../options.js';
+import { loginsPerHour, sessionAge } from './analytics.js';
 import { cleanupRows } from './cleanup.js';
 import { isHandle, openSqlConnection, type SqlHandle } from './connection.js';
 import { SQL_STORE_NAME, tableNames } from './dialect.js';
@@ -335,7 +336,13 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     listTerminated: (query: ListQuery, _now: number) =>
       op('listTerminated', (conn) => listTerminated(conn, query, invalid)),
 
-    stats: (now: number) => op('stats', (conn) => liveStats(conn, now)),
+    stats: (now: number) =>
+      op('stats', async (conn) => {
+        const stats = await liveStats(conn, now);
+        stats.sessionAge = await sessionAge(conn, now, stats.activeSessions);
+        stats.logins = await loginsPerHour(conn, now);
+        return stats;
+      }),
 
     cleanup(now: number) {
       return op('cleanup', async (conn) => {
