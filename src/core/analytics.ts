@@ -8,7 +8,7 @@
  * Stores count logins where every process sees them (the SQL rows, a Redis hash per hour, the
  * memory store's own counters), never in one process's manager.
  */
-import type { LoginStats, SessionAgeStats, SessionRecord } from './types.js';
+import type { LoginStats, SessionAgeStats, SessionRecord, StoreStats } from './types.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -93,4 +93,50 @@ export class LoginTally {
   stats(now: number): LoginStats {
     return loginStatsFromMinutes(this.#minutes, now);
   }
+}
+
+/** `stats` for a JSON answer: times as ISO 8601 (the hours' starts), as every JSON API gives them. */
+export function statsForJson(stats: StoreStats | null) {
+  if (!stats?.logins) return stats;
+  return {
+    ...stats,
+    logins: {
+      lastHour: stats.logins.lastHour,
+      perHour: stats.logins.perHour.map((h) => ({
+        start: new Date(h.start).toISOString(),
+        count: h.count,
+      })),
+    },
+  };
+}
+
+/** A duration for people: `2d 3h`, `2h 45m`, `40m`, `35s`. */
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const [d, h, m] = [
+    Math.floor(s / 86_400),
+    Math.floor((s % 86_400) / 3600),
+    Math.floor((s % 3600) / 60),
+  ];
+  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
+  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}
+
+/** Bytes for people, binary units: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`. */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A ratio as a percentage with one decimal, or `—` when there is none. */
+export function humanRatio(ratio: number | null): string {
+  return ratio === null ? '—' : `${(ratio * 100).toFixed(1)}%`;
 }
