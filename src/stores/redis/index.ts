@@ -5,7 +5,6 @@
  * caller already holds (node-redis or ioredis). The fixed-window `RateLimitStore` is in
  * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
  */
-import { isLogin } from '../../core/analytics.js';
 import { DataTooLargeError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiresAt } from '../../core/record.js';
@@ -50,7 +49,7 @@ import {
   REGENERATE,
   STATS,
 } from './scripts.js';
-import { countLogin, serverStats, sessionAnalytics } from './server-info.js';
+import { serverStats, sessionAnalytics } from './server-info.js';
 
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
 export {
@@ -112,16 +111,6 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     ];
   }
 
-  /** Counts a login (core/analytics.ts); a failure is logged, never the stored session's. */
-  async function loginCounted(record: SessionRecord, now: number): Promise<void> {
-    if (!isLogin(record, now)) return;
-    try {
-      await countLogin(await conn.next(), base, now);
-    } catch (err) {
-      logger.warn({ store: REDIS_STORE_NAME, err: describeError(err) }, 'login not counted');
-    }
-  }
-
   const limitArg = (options: CreateOptions) =>
     options.maxSessionsPerUser === null ? '' : String(options.maxSessionsPerUser);
 
@@ -149,7 +138,6 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
         record.userId ?? '',
         ...addArgs(record),
       ]);
-      await loginCounted(record, options.now);
       return { evicted: strings(reply) };
     },
 
@@ -209,9 +197,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
         ...addArgs(record),
       ]);
       const [ok, evicted] = Array.isArray(reply) ? reply : [];
-      if (Number(ok) !== 1) return { ok: false, evicted: [] };
-      await loginCounted(record, options.now);
-      return { ok: true, evicted: strings(evicted) };
+      return Number(ok) === 1
+        ? { ok: true, evicted: strings(evicted) }
+        : { ok: false, evicted: [] };
     },
 
     listUser,

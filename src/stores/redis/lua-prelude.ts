@@ -4,6 +4,8 @@
  * its index entries and counts, making room under the per-user limit, adding one, moving one to
  * another owner, and measuring its data as JSON for `maxDataBytes`.
  */
+import { LOGIN_COUNT_LUA } from './server-info.js';
+
 export const PRELUDE = `
 local P = ARGV[1]
 local NOW = tonumber(ARGV[2])
@@ -106,6 +108,7 @@ end
 
 -- ARGV from at: id, lastSeenAt, expiresAt, field count, then field/value pairs. Whatever the id
 -- held before (live, expired or corrupt) is replaced whole.
+${LOGIN_COUNT_LUA}
 local function add(at)
   local id, l, e, n = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
   local k = skey(id)
@@ -117,6 +120,7 @@ local function add(at)
   local f = redis.call('HMGET', k, 'u', 'db', 'do', 'dt')
   if f[1] then indexUser(f[1], id, l) end
   tally(f, 1)
+  countLogin(k)
 end
 
 -- Moves a live session to owner u (false: anonymous): the user indexes and counters follow.

@@ -3,7 +3,8 @@
  * memory and stats), logins per hour, and the age of live sessions.
  *
  * - Logins: one hash per clock hour, `<base>lg:<hour start>`, one field per minute, raised with
- *   HINCRBY when a login is stored and expiring 25 hours after its hour starts. Every process adds
+ *   HINCRBY by the create and regenerate scripts themselves when they store a login
+ *   (`LOGIN_COUNT_LUA`, in the prelude) and expiring 25 hours after its hour starts. Every process adds
  *   to the same hashes, so the figures are the deployment's, exact to the minute.
  * - Age: exact up to `AGE_SAMPLE` sessions; past it, a random sample of that many from the expiry
  *   index (ZRANDMEMBER, Redis 6.2+), reported with `sampled: true`. It reads only the expiry
@@ -37,15 +38,21 @@ function lua(name: string, source: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-/** KEYS[1]: the hour's hash. ARGV: minute start, the hash's TTL in ms. */
-const COUNT_LOGIN = lua(
-  'count-login',
-  `
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-`,
-);
+/**
+ * Lua for the session scripts' prelude (./lua-prelude.ts): `countLogin(k)` counts the session
+ * just stored in hash `k` when it is a login (an owner, and created at NOW), so a login costs no
+ * extra round trip. `add()` calls it. Uses the prelude's P, NOW and fmt.
+ */
+export const LOGIN_COUNT_LUA = `
+local function countLogin(k)
+  local f = redis.call('HMGET', k, 'u', 'c')
+  if not f[1] or tonumber(f[2]) ~= NOW then return end
+  local hour = math.floor(NOW / ${HOUR_MS}) * ${HOUR_MS}
+  local lk = P .. 'lg:' .. fmt(hour)
+  redis.call('HINCRBY', lk, fmt(math.floor(NOW / ${MINUTE_MS}) * ${MINUTE_MS}), 1)
+  redis.call('PEXPIRE', lk, fmt(math.max(1, hour + ${LOGIN_KEY_LIFETIME} - NOW)))
+end
+`;
 
 /**
  * KEYS: the expiry index, then the hours' login hashes. ARGV: base, now, sample size.
@@ -73,14 +80,6 @@ return { sampled, created, hours }
 );
 
 const loginKey = (base: string, hourStart: number) => `${base}lg:${hourStart}`;
-
-/** Counts one login at `now` (the hook in the store's `create` and `regenerate`). */
-export async function countLogin(client: ScriptClient, base: string, now: number): Promise<void> {
-  const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
-  const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-  const ttl = Math.max(1, hour + LOGIN_KEY_LIFETIME - now);
-  await client.run(COUNT_LOGIN, [loginKey(base, hour)], [String(minute), String(ttl)]);
-}
 
 /** The age of live sessions and the logins per hour, in one script. */
 export async function sessionAnalytics(
