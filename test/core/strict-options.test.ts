@@ -18,6 +18,7 @@ import { fromFetchRequest } from '../../src/adapters/fetch.js';
 import { tesseraSession as honoSession } from '../../src/adapters/hono.js';
 import { createAdminHandler } from '../../src/admin/index.js';
 import { configFromFile } from '../../src/cli/config.js';
+import { CREATE_KNOWN_KEYS } from '../../src/core/call-options.js';
 import { ConfigError, UnknownOptionError } from '../../src/core/errors.js';
 import { editDistance, type KnownKeys, nearestKeys } from '../../src/core/strict-options.js';
 import { createSessionHttp } from '../../src/http/handler.js';
@@ -88,6 +89,16 @@ const CASES: Case[] = [
     key: 'userID',
     suggestions: ['userId'],
     run: () => manager.create(loose({ userID: 'u1' })),
+  },
+  {
+    // `ttl` names a timeout: it suggests the per-session timeouts the call takes (the ones
+    // CREATE_KNOWN_KEYS lists; none until create() takes its own idleTimeout/absoluteTimeout).
+    where: 'manager.create()',
+    key: 'ttl',
+    suggestions: ['idleTimeout', 'absoluteTimeout'].filter((k) =>
+      Object.hasOwn(CREATE_KNOWN_KEYS, k),
+    ),
+    run: () => manager.create(loose({ userId: 'u1', ttl: 60_000 })),
   },
   {
     where: 'manager.validate()',
