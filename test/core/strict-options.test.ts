@@ -35,6 +35,7 @@ import {
 import { createMemoryRateLimitStore, createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisRateLimitStore, createRedisStore } from '../../src/stores/redis/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
+import { testSessionStore } from '../../src/testing/index.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'tessera-strict-'));
 const manager = createSessionManager({ cleanupInterval: false });
@@ -287,6 +288,12 @@ const CASES: Case[] = [
       createAdminHandler(
         loose({ manager, authorize: () => true, appLink: { href: '/', lable: 'Home' } }),
       ),
+  },
+  {
+    where: 'testSessionStore()',
+    key: 'capabilities.listall',
+    suggestions: ['capabilities.listAll'],
+    run: () => testSessionStore(() => {}, memory, loose({ capabilities: { listall: false } })),
   },
 ];
 
