@@ -193,6 +193,12 @@ const CASES: Case[] = [
     run: () => createCookieStore(loose({ secret: SECRET })),
   },
   {
+    where: 'createCookieStore()',
+    key: 'cookie.secrets.1.secrte',
+    suggestions: ['cookie.secrets.1.secret'],
+    run: () => createCookieStore(loose({ secrets: [SECRET, { id: 'k2', secrte: SECRET }] })),
+  },
+  {
     where: 'generationsFromRateLimitStore()',
     key: 'lifeTime',
     suggestions: ['lifetime'],
