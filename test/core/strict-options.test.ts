@@ -5,7 +5,7 @@
  * no case needs a running server.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -17,10 +17,8 @@ import { tesseraSession as fastifySession } from '../../src/adapters/fastify.js'
 import { fromFetchRequest } from '../../src/adapters/fetch.js';
 import { tesseraSession as honoSession } from '../../src/adapters/hono.js';
 import { createAdminHandler } from '../../src/admin/index.js';
-import { configFromFile } from '../../src/cli/config.js';
 import { CREATE_KNOWN_KEYS } from '../../src/core/call-options.js';
 import { ConfigError, UnknownOptionError } from '../../src/core/errors.js';
-import { editDistance, type KnownKeys, nearestKeys } from '../../src/core/strict-options.js';
 import { createSessionHttp } from '../../src/http/handler.js';
 import { createSessionManager } from '../../src/index.js';
 import { createCookieStore, generationsFromRateLimitStore } from '../../src/stores/cookie/index.js';
@@ -390,56 +388,5 @@ describe('strict options: an unknown key is a ConfigError naming the nearest val
     await fastify.register(fastifySession, loose({ manager, prefix: '/app', logLevel: 'warn' }));
     await fastify.ready();
     await fastify.close();
-  });
-
-  it('the CLI config file is checked, nested connection objects included', () => {
-    const path = join(folder, 'config.json');
-    for (const [file, key, suggestion] of [
-      [{ storag: 'memory' }, 'storag', 'storage'],
-      [{ storage: 'redis', redis: { hots: 'localhost' } }, 'redis.hots', 'redis.host'],
-      [{ storage: 'sql', database: { urll: 'sqlite::memory:' } }, 'database.urll', 'database.url'],
-      [{ memcached: { server: ['a:1'] } }, 'memcached.server', 'memcached.servers'],
-    ] as const) {
-      writeFileSync(path, JSON.stringify(file));
-      assert.throws(
-        () => configFromFile(path),
-        (err: unknown) =>
-          err instanceof UnknownOptionError &&
-          err.key === key &&
-          err.suggestion === suggestion &&
-          err.where === `the config file ${path}`,
-      );
-    }
-  });
-});
-
-describe('nearest keys', () => {
-  it('counts a transposition as one edit and ignores case', () => {
-    assert.equal(editDistance('samesite', 'samesiet'), 1);
-    assert.equal(editDistance('idletimout', 'idletimeout'), 1);
-    assert.deepEqual(nearestKeys('IDLETIMEOUT', ['idleTimeout', 'touchAfter']), ['idleTimeout']);
-  });
-  it('suggests only when close: about a third of the key in edits, at most three', () => {
-    assert.deepEqual(nearestKeys('csrff', ['csrf', 'clock']), ['csrf']);
-    assert.deepEqual(nearestKeys('foo', ['csrf', 'clock']), []);
-    assert.deepEqual(nearestKeys('maxSessionsPerUsr', ['maxSessionsPerUser']), [
-      'maxSessionsPerUser',
-    ]);
-    assert.deepEqual(nearestKeys('cleanupBatch', ['cleanupBatchSize']), []);
-  });
-  it('knows the names other libraries use, and suggests only the options of the call', () => {
-    assert.deepEqual(nearestKeys('ttl', ['idleTimeout', 'absoluteTimeout', 'csrf']), [
-      'idleTimeout',
-      'absoluteTimeout',
-    ]);
-    assert.deepEqual(nearestKeys('secret', ['secrets', 'cookieName']), ['secrets']);
-    assert.deepEqual(nearestKeys('ttl', ['userId', 'data']), []);
-  });
-  it('a known-keys list that misses an option does not compile', () => {
-    // @ts-expect-error: `b` is an option of the interface and missing from the list
-    const missing = { a: true } as const satisfies KnownKeys<{ a?: number; b?: number }>;
-    // @ts-expect-error: `c` is listed but is no option
-    const extra = { a: true, c: true } as const satisfies KnownKeys<{ a?: number }>;
-    assert.ok(missing && extra);
   });
 });
