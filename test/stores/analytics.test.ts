@@ -231,6 +231,27 @@ describe.skipIf(!redisOk)('analytics: Redis', () => {
     await s.close();
   });
 
+  it('a server without ZRANDMEMBER (before 6.2) still gives the counts, and says why not the rest', async () => {
+    const old = await startRedis(['--rename-command', 'ZRANDMEMBER', '""']);
+    const warnings: Record<string, unknown>[] = [];
+    const noop = () => {};
+    const s = createRedisStore({
+      port: old.port,
+      logger: { debug: noop, info: noop, error: noop, warn: (o) => warnings.push(o) },
+    });
+    try {
+      const stats = await scenario(s);
+      assert.equal(stats.activeSessions, 4);
+      assert.equal(stats.sessionAge, undefined);
+      assert.equal(stats.logins, undefined);
+      assert.ok(stats.server);
+      assert.equal(warnings.length, 1);
+    } finally {
+      await s.close();
+      await old.stop();
+    }
+  });
+
   it('past the sample size the ages are a random sample, said so', async () => {
     const s = store();
     const now = Date.now();

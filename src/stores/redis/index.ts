@@ -5,7 +5,7 @@
  * caller already holds (node-redis or ioredis). The fixed-window `RateLimitStore` is in
  * ./rate-limit.ts; options, connections, scripts and reply decoding beside it.
  */
-import { DataTooLargeError } from '../../core/errors.js';
+import { DataTooLargeError, StoreUnavailableError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiresAt } from '../../core/record.js';
 import { rejectUnknownKeys } from '../../core/strict-options.js';
@@ -239,7 +239,12 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       }
       const client = await conn.next();
       const [analytics, server] = await Promise.all([
-        sessionAnalytics(client, base, now),
+        // A server without ZRANDMEMBER (before Redis 6.2) still gives the counts.
+        sessionAnalytics(client, base, now).catch((err: unknown) => {
+          if (err instanceof StoreUnavailableError) throw err;
+          logger.warn({ store: REDIS_STORE_NAME, err: describeError(err) }, 'no session analytics');
+          return {};
+        }),
         serverStats(client, `${base}e`),
       ]);
       return { ...stats, ...analytics, server };
