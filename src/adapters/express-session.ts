@@ -15,6 +15,7 @@
 import session from 'express-session';
 import { parseDevice } from '../core/device.js';
 import { ConfigError, NotSupportedError } from '../core/errors.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import { sessionIdFor } from '../core/tokens.js';
 import type { JsonValue, SessionRecord, SessionStore } from '../core/types.js';
 
@@ -50,6 +51,14 @@ export interface TesseraStoreOptions {
   clock?: () => number;
 }
 
+/** TesseraStore's option keys. */
+export const TESSERA_STORE_KNOWN_KEYS = {
+  store: true,
+  ttl: true,
+  userIdOf: true,
+  clock: true,
+} as const satisfies KnownKeys<TesseraStoreOptions>;
+
 /** Sessions read per `list` call by `all()` and `clear()`. */
 const PAGE = 500;
 
@@ -61,6 +70,7 @@ export class TesseraStore extends session.Store {
 
   constructor(options: TesseraStoreOptions) {
     super();
+    rejectUnknownKeys('new TesseraStore()', options, TESSERA_STORE_KNOWN_KEYS);
     if (!options?.store) throw new ConfigError('store', 'is required: a Tessera SessionStore');
     this.store = options.store;
     this.#ttl = options.ttl ?? TESSERA_STORE_DEFAULTS.ttl;

@@ -9,10 +9,11 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadRequestError, FormTooLargeError, NoSessionMiddlewareError } from '../core/errors.js';
 import type { SessionManager } from '../core/manager-api.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
 import { createSessionHttp, type HttpRequestLike, type SessionHttp } from '../http/handler.js';
-import type { SessionHttpOptions } from '../http/http-options.js';
+import { HTTP_KNOWN_KEYS, type SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
@@ -28,6 +29,9 @@ export interface ExpressSessionOptions extends SessionHttpOptions {
    */
   formLimit?: number;
 }
+
+/** The Express middleware's option keys: the HTTP layer's (`formLimit` is among them). */
+const EXPRESS_KNOWN_KEYS = HTTP_KNOWN_KEYS satisfies KnownKeys<ExpressSessionOptions>;
 
 /** `req` with the session, for handlers that want it typed: `(req: SessionRequest<MyData>, res)`. */
 export type SessionRequest<Data extends SessionData = AppSessionData> = Request & {
@@ -182,6 +186,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
   manager: SessionManager<Data>,
   options: ExpressSessionOptions = {},
 ): TesseraExpressMiddleware<Data> {
+  rejectUnknownKeys('tesseraSession() (Express)', options, EXPRESS_KNOWN_KEYS);
   const http = createSessionHttp(manager, options);
 
   const middleware = async (req: Request, res: Response, next: NextFunction) => {

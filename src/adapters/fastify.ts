@@ -13,10 +13,11 @@ import type {
   FastifyRequest,
 } from 'fastify';
 import type { SessionManager } from '../core/manager-api.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
 import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
-import type { SessionHttpOptions } from '../http/http-options.js';
+import { HTTP_KNOWN_KEYS, type SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
@@ -53,6 +54,21 @@ export interface FastifySessionOptions<Data extends SessionData = SessionData>
   errorHandler?: boolean;
 }
 
+/**
+ * The Fastify plugin's option keys: the HTTP layer's, its own, and the ones Fastify's `register`
+ * reads from the same object and hands on to the plugin (`prefix`, `logLevel`, `logSerializers`).
+ */
+const FASTIFY_KNOWN_KEYS = {
+  ...HTTP_KNOWN_KEYS,
+  manager: true,
+  errorHandler: true,
+  prefix: true,
+  logLevel: true,
+  logSerializers: true,
+} as const satisfies KnownKeys<
+  FastifySessionOptions & { prefix?: unknown; logLevel?: unknown; logSerializers?: unknown }
+>;
+
 function requestLike(request: FastifyRequest): HttpRequestLike {
   const url = request.url;
   const q = url.indexOf('?');
@@ -75,7 +91,19 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   fastify: FastifyInstance,
   options,
 ) => {
-  const { manager, errorHandler = true, ...httpOptions } = options;
+  rejectUnknownKeys('tesseraSession() (Fastify)', options, FASTIFY_KNOWN_KEYS);
+  // Fastify's own registration options are not the HTTP layer's.
+  const {
+    manager,
+    errorHandler = true,
+    ...rest
+  } = options as FastifySessionOptions & Record<'prefix' | 'logLevel' | 'logSerializers', unknown>;
+  const {
+    prefix: _prefix,
+    logLevel: _logLevel,
+    logSerializers: _serializers,
+    ...httpOptions
+  } = rest;
   // The manager's data type is the one the application declared in SessionTypes (its promise).
   const http = createSessionHttp(manager as SessionManager<AppSessionData>, httpOptions);
   const requests = new WeakMap<FastifyRequest, HttpRequestLike>();

@@ -8,11 +8,12 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { SessionManager } from '../core/manager-api.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
 import { formFieldOf } from '../http/form-field.js';
 import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
-import type { SessionHttpOptions } from '../http/http-options.js';
+import { HTTP_KNOWN_KEYS, type SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
 
@@ -41,6 +42,12 @@ export interface HonoSessionOptions extends SessionHttpOptions {
   remoteAddress?: (c: Context) => string | null | undefined;
 }
 
+/** The Hono middleware's option keys: the HTTP layer's and its own. */
+const HONO_KNOWN_KEYS = {
+  ...HTTP_KNOWN_KEYS,
+  remoteAddress: true,
+} as const satisfies KnownKeys<HonoSessionOptions>;
+
 function defaultRemoteAddress(c: Context): string | null {
   const env = c.env as
     | {
@@ -62,6 +69,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
   manager: SessionManager<Data>,
   options: HonoSessionOptions = {},
 ): MiddlewareHandler<{ Variables: TesseraVariables<Data> }> {
+  rejectUnknownKeys('tesseraSession() (Hono)', options, HONO_KNOWN_KEYS);
   const { remoteAddress = defaultRemoteAddress, ...httpOptions } = options;
   const http = createSessionHttp(manager, httpOptions);
 

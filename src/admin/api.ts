@@ -3,6 +3,7 @@
  * `sessions/<id>/terminate`, `users/<userId>/terminate` (POST, the caller has already checked the
  * CSRF token). API clients confirm in their own UI, so the API acts in one step.
  */
+import { statsForJson } from '../core/analytics.js';
 import type { SessionManager } from '../core/manager-api.js';
 import type { AdminData } from './data.js';
 import { decodeSegment } from './requests.js';
@@ -33,7 +34,7 @@ export function createAdminApi(
           store: stats.store,
           capabilities: store.capabilities,
           health,
-          sessions: stats.sessions,
+          sessions: statsForJson(stats.sessions),
           counters: stats.counters,
           history: {
             sampleInterval: settings.sampleInterval,

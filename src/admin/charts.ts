@@ -119,3 +119,28 @@ function niceCeiling(n: number): number {
   for (const m of [1, 2, 4, 5, 10]) if (m * power >= n) return m * power;
   return 10 * power;
 }
+
+/**
+ * Logins per clock hour as columns, oldest first, the current hour last; every sixth hour is
+ * labelled (UTC). Scales down with the page like the bar chart.
+ */
+export function hourlyChart(title: string, perHour: { start: number; count: number }[]): string {
+  const width = 360;
+  const height = 140;
+  const bottom = 20;
+  const plotH = height - bottom - 14;
+  const column = width / Math.max(1, perHour.length);
+  const top = Math.max(1, ...perHour.map((h) => h.count));
+  const parts = perHour.map((hour, i) => {
+    const h = hour.count === 0 ? 0 : Math.max(2, Math.round((hour.count / top) * plotH));
+    const x = (i * column + 1).toFixed(1);
+    const bar = `<rect x="${x}" y="${height - bottom - h}" width="${(column - 2).toFixed(1)}" height="${h}" rx="2" class="bar"><title>${clock(hour.start)} UTC: ${hour.count}</title></rect>`;
+    const label =
+      i % 6 === 0
+        ? `<text x="${x}" y="${height - 5}" class="label">${clock(hour.start)}</text>`
+        : '';
+    return bar + label;
+  });
+  const peak = `<text x="0" y="10" class="label">peak ${Math.max(0, ...perHour.map((h) => h.count))}</text>`;
+  return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${peak}${parts.join('')}</svg></figure>`;
+}

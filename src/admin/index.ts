@@ -14,6 +14,7 @@ import {
   TesseraError,
 } from '../core/errors.js';
 import type { Session, SessionManager } from '../core/manager-api.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData, SessionRecord } from '../core/types.js';
 import { createAdminApi } from './api.js';
 import { createAdminData } from './data.js';
@@ -66,6 +67,25 @@ export interface AdminHandlerOptions<Data extends SessionData = SessionData> {
   clock?: () => number;
 }
 
+/** The dashboard's option keys, and those of `appLink: { … }`. */
+export const ADMIN_KNOWN_KEYS = {
+  manager: true,
+  authorize: true,
+  basePath: true,
+  loginUrl: true,
+  pageSize: true,
+  historyWindow: true,
+  sampleInterval: true,
+  csrfField: true,
+  csrfHeader: true,
+  appLink: true,
+  logoutUrl: true,
+  clock: true,
+} as const satisfies KnownKeys<AdminHandlerOptions>;
+const APP_LINK_KNOWN_KEYS = { href: true, label: true } as const satisfies KnownKeys<
+  NonNullable<AdminHandlerOptions['appLink']>
+>;
+
 export type AdminHandler = ((request: Request, context: AdminContext) => Promise<Response>) & {
   /** Samples the active-session count now (call it from a timer to fill the chart while idle). */
   sample(): Promise<void>;
@@ -84,6 +104,8 @@ function recordOf(context: AdminContext | undefined): SessionRecord | null {
 export function createAdminHandler<Data extends SessionData = SessionData>(
   options: AdminHandlerOptions<Data>,
 ): AdminHandler {
+  rejectUnknownKeys('createAdminHandler()', options, ADMIN_KNOWN_KEYS);
+  rejectUnknownKeys('createAdminHandler()', options?.appLink, APP_LINK_KNOWN_KEYS, 'appLink');
   const manager = options.manager as SessionManager<Data>;
   if (typeof options.authorize !== 'function')
     throw new ConfigError(

@@ -5,6 +5,7 @@
 import type { ManagerCounters } from '../core/manager-api.js';
 import type { HealthReport, StoreCapabilities, StoreStats } from '../core/types.js';
 import { escapeHtml as h } from '../http/responses.js';
+import { analyticsSection } from './analytics-view.js';
 import { activityChart, barChart } from './charts.js';
 import type { ActivitySample } from './history.js';
 import type { SessionView, TerminatedView } from './json.js';
@@ -34,8 +35,9 @@ header h1{font-size:17px;margin:0;font-weight:600}header nav{display:flex;flex-w
 header nav a.current{color:#fff;border-bottom:2px solid #6ea8fe}header .end{margin-left:auto;display:flex;flex-wrap:wrap;align-items:center;gap:4px 16px;color:#c9d4ea;font-size:13px}
 header .end a{color:#fff}header .end form{margin:0}header .end button{color:#1f2a44}
 main{padding:20px 24px;max-width:1440px}h2{font-size:16px;margin:24px 0 10px}
-.cards{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px}
-@media (min-width:700px){.cards{grid-template-columns:repeat(4,minmax(0,1fr))}}
+.cards,.figures{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px}
+@media (min-width:700px){.cards,.figures{grid-template-columns:repeat(4,minmax(0,1fr))}}
+.figures+p{margin-top:8px}
 @media (min-width:1200px){.cards{grid-template-columns:repeat(8,minmax(0,1fr))}}
 .card{background:#fff;border:1px solid #dde3ec;border-radius:8px;padding:12px 14px}.card .n{font-size:26px;font-weight:600}.card .k{color:#5b6678;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .panel{background:#fff;border:1px solid #dde3ec;border-radius:8px;padding:14px 16px;margin-top:12px}
@@ -142,7 +144,8 @@ export function overviewPage(frame: PageFrame, model: OverviewModel): string {
     `<div class="cards">${cards}</div>
 <p class="muted health">Store health: ${health}. Logins, failed logins, rate-limited attempts, evictions and creations count this process's activity since it started.</p>
 <h2>Active sessions, last ${span(model.to - model.from)} (UTC)</h2><div class="panel">${chart}</div>
-<h2>Devices</h2>${breakdown}`,
+<h2>Devices</h2>${breakdown}
+${analyticsSection(sessions)}`,
   );
 }
 

@@ -4,10 +4,21 @@
  * with `--config`. Both end as an `EnvConfig` and the store options the factory needs.
  */
 import { readFileSync } from 'node:fs';
-import { resolveMemcachedConfig, resolveRedisConfig, resolveSqlConfig } from '../core/config.js';
+import {
+  MEMCACHED_CONFIG_KNOWN_KEYS,
+  type MemcachedConfig,
+  REDIS_CONFIG_KNOWN_KEYS,
+  type RedisConfig,
+  resolveMemcachedConfig,
+  resolveRedisConfig,
+  resolveSqlConfig,
+  SQL_CONFIG_KNOWN_KEYS,
+  type SqlConfig,
+} from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { configFromEnv, type EnvConfig, storageKind } from '../core/env-config.js';
 import { ConfigError } from '../core/errors.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import { type StoreFromConfigOptions, storeOptionsFromEnv } from '../stores/from-config.js';
 
 export interface CliConfig {
@@ -16,6 +27,32 @@ export interface CliConfig {
   /** Where it came from, for messages: "environment" or the file's path. */
   source: string;
 }
+
+/** What a `--config` file may hold (the connection objects are checked as their configs). */
+export interface CliConfigFile {
+  storage?: string;
+  fallback?: string;
+  redis?: RedisConfig;
+  memcached?: MemcachedConfig;
+  database?: SqlConfig;
+  idleTimeout?: string | number;
+  prefix?: string;
+  fileDir?: string;
+  cookieSecrets?: string[];
+}
+
+/** The keys a `--config` file may hold; any other is an `UnknownOptionError`. */
+export const CLI_CONFIG_KNOWN_KEYS = {
+  storage: true,
+  fallback: true,
+  redis: true,
+  memcached: true,
+  database: true,
+  idleTimeout: true,
+  prefix: true,
+  fileDir: true,
+  cookieSecrets: true,
+} as const satisfies KnownKeys<CliConfigFile>;
 
 /**
  * Reads a `--config` file:
@@ -40,6 +77,11 @@ export function configFromFile(path: string): CliConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError('--config', `${path}: must hold a JSON object`);
   const file = raw as Record<string, unknown>;
+  const where = `the config file ${path}`;
+  rejectUnknownKeys(where, file, CLI_CONFIG_KNOWN_KEYS);
+  rejectUnknownKeys(where, file.redis, REDIS_CONFIG_KNOWN_KEYS, 'redis');
+  rejectUnknownKeys(where, file.memcached, MEMCACHED_CONFIG_KNOWN_KEYS, 'memcached');
+  rejectUnknownKeys(where, file.database, SQL_CONFIG_KNOWN_KEYS, 'database');
   const env: EnvConfig = { storage: storageKind('storage', file.storage ?? 'memory') };
   if (file.fallback !== undefined) env.fallback = storageKind('fallback', file.fallback);
   if (file.redis !== undefined) env.redis = resolveRedisConfig(file.redis as object);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
+import type { KnownKeys } from './strict-options.js';
 
 /** Runs a schema and turns its first issue into a `ConfigError` naming the field. */
 export function parseConfig<S extends z.ZodType>(
@@ -136,6 +137,19 @@ export interface ResolvedRedisConfig {
   connectTimeout: number;
 }
 
+/** The keys of a `RedisConfig`: how to reach Redis. */
+export const REDIS_CONFIG_KNOWN_KEYS = {
+  url: true,
+  host: true,
+  port: true,
+  db: true,
+  username: true,
+  password: true,
+  tls: true,
+  poolSize: true,
+  connectTimeout: true,
+} as const satisfies KnownKeys<RedisConfig>;
+
 const REDIS = CONNECTION_DEFAULTS.redis;
 
 export const redisConfigSchema = z
@@ -206,6 +220,15 @@ export interface ResolvedMemcachedConfig {
   timeout: number;
 }
 
+/** The keys of a `MemcachedConfig`: which servers. */
+export const MEMCACHED_CONFIG_KNOWN_KEYS = {
+  servers: true,
+  host: true,
+  port: true,
+  poolSize: true,
+  timeout: true,
+} as const satisfies KnownKeys<MemcachedConfig>;
+
 const MEMCACHED = CONNECTION_DEFAULTS.memcached;
 
 const serverSchema = z.string().transform((value, ctx) => {
@@ -272,6 +295,16 @@ export interface ResolvedSqlConfig {
   poolSize: number;
   timeout: number;
 }
+
+/** The keys of a `SqlConfig`: which database. */
+export const SQL_CONFIG_KNOWN_KEYS = {
+  url: true,
+  dialect: true,
+  filename: true,
+  table: true,
+  poolSize: true,
+  timeout: true,
+} as const satisfies KnownKeys<SqlConfig>;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 

@@ -46,6 +46,37 @@ export class ConfigError extends TesseraError {
 }
 
 /**
+ * An options object holds a key Tessera does not know (a misspelling, an option of another
+ * library): nothing is silently ignored. `key` is the unknown key (dotted inside a nested object,
+ * `cookie.sameStie`), `suggestion` the nearest valid key when one is close (`suggestions` all of
+ * the equally near ones), `where` the call that refused it.
+ */
+export class UnknownOptionError extends ConfigError {
+  readonly key: string;
+  readonly suggestion: string | undefined;
+  readonly suggestions: readonly string[];
+  readonly where: string;
+  constructor(
+    where: string,
+    key: string,
+    suggestions: readonly string[],
+    known: readonly string[],
+  ) {
+    const hint =
+      suggestions.length > 0
+        ? `did you mean ${suggestions.map((s) => JSON.stringify(s)).join(' or ')}?`
+        : `the options are ${known.map((k) => JSON.stringify(k)).join(', ')}`;
+    // An empty key (`{ "": 1 }` from a config file) is still named, as `""`.
+    super(key === '' ? '""' : key, `unknown option; ${hint}`);
+    this.message = `[tessera] Unknown option ${JSON.stringify(key)} in ${where}: ${hint}`;
+    this.key = key;
+    this.suggestion = suggestions[0];
+    this.suggestions = suggestions;
+    this.where = where;
+  }
+}
+
+/**
  * A backend is down, unreachable or slower than its timeout. `store` is the store's name and
  * `address` where it was looked for (host:port, path), never a credential.
  */

@@ -7,9 +7,10 @@ import { z } from 'zod';
 import { durationOrOffSchema, durationSchema, MAX_TIMER_MS, parseConfig } from './config.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
-import type { SessionEventListeners } from './events.js';
+import type { SessionEventListeners, SessionEvents } from './events.js';
 import { isFunction, isLogger, isRateLimitStore, isSessionStore } from './guards.js';
 import type { Logger } from './logger.js';
+import { type KnownKeys, rejectUnknownKeys } from './strict-options.js';
 import type { RateLimitStore, SessionData, SessionStore } from './types.js';
 
 export type IpChangePolicy = 'allow' | 'log' | 'terminate';
@@ -159,6 +160,49 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData> {
   readonly _data?: Data;
 }
 
+/**
+ * The manager's option keys, listed once (the compiler checks the list against the interface):
+ * any other key is an `UnknownOptionError` naming the nearest of these.
+ */
+export const MANAGER_KNOWN_KEYS = {
+  store: true,
+  idleTimeout: true,
+  absoluteTimeout: true,
+  maxIdleTimeout: true,
+  maxAbsoluteTimeout: true,
+  touchAfter: true,
+  maxSessionsPerUser: true,
+  csrf: true,
+  bindUserAgent: true,
+  ipChange: true,
+  rateLimit: true,
+  cleanupInterval: true,
+  maxDataBytes: true,
+  clock: true,
+  logger: true,
+  on: true,
+} as const satisfies KnownKeys<Omit<SessionManagerOptions, '_data'>>;
+
+/** The keys of `rateLimit: { … }`. */
+export const RATE_LIMIT_KNOWN_KEYS = {
+  maxAttempts: true,
+  maxAttemptsPerIp: true,
+  window: true,
+  store: true,
+} as const satisfies KnownKeys<RateLimitOptions>;
+
+/** The event names `on: { … }` may hold. */
+export const EVENT_KNOWN_KEYS = {
+  created: true,
+  rotated: true,
+  terminated: true,
+  evicted: true,
+  expired: true,
+  csrfRejected: true,
+  rateLimited: true,
+  storeError: true,
+} as const satisfies KnownKeys<SessionEvents>;
+
 const RATE = MANAGER_DEFAULTS.rateLimit;
 
 const attemptsSchema = z.number().int('must be a whole number').min(1, 'must be at least 1');
@@ -238,6 +282,10 @@ export type RateLimitConfig = Exclude<ManagerConfig['rateLimit'], false>;
 
 /** Checks the options and fills in the defaults; a bad value throws `ConfigError` naming it. */
 export function resolveManagerOptions(options: SessionManagerOptions<SessionData>): ManagerConfig {
+  const where = 'createSessionManager()';
+  rejectUnknownKeys(where, options, MANAGER_KNOWN_KEYS);
+  rejectUnknownKeys(where, options?.rateLimit, RATE_LIMIT_KNOWN_KEYS, 'rateLimit');
+  rejectUnknownKeys(where, options?.on, EVENT_KNOWN_KEYS, 'on');
   const parsed = parseConfig(managerSchema, options);
   const config: ManagerConfig = {
     ...parsed,

@@ -4,6 +4,7 @@
  * `SessionStore` and `RateLimitStore` contracts and imports no store: the stores to use when the
  * options name none are handed in (the package entry passes the in-memory ones).
  */
+import { checkCallOptions } from './call-options.js';
 import { canonicalIp } from './client-keys.js';
 import { carriedData, checkKeepData } from './data-carry.js';
 import { DataTooLargeError } from './errors.js';
@@ -166,6 +167,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async create(input = {}) {
+      checkCallOptions('create', input);
       checkInput(input.userId, []);
       checkData(input.data ?? {});
       const own = checkTimeouts(config, input);
@@ -183,6 +185,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async validate(token, request = {}) {
+      checkCallOptions('validate', request);
       if (!isWellFormedToken(token)) return { session: null, reason: 'malformed' };
       // `touch: false` reads only: no touch, and a failed hijack check ends nothing.
       const writes = request.touch !== false;
@@ -272,6 +275,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async regenerate(token, options = {}) {
+      checkCallOptions('regenerate', options);
       if (!isWellFormedToken(token)) return null;
       checkInput(options.userId, []);
       const keepData = checkKeepData(options.keepData);
@@ -320,6 +324,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async terminateUser(userId, options = {}) {
+      checkCallOptions('terminateUser', options);
       checkInput(userId, []);
       const reason = options.reason ?? 'logout-all';
       const now = clock();
@@ -336,6 +341,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     },
 
     async attemptLogin(attempt, verify) {
+      checkCallOptions('attemptLogin', attempt);
       const consumed = await logins.consume(attempt);
       if (!consumed.verdict.allowed)
         return { ok: false, reason: 'rate_limited', retryAfterMs: consumed.verdict.retryAfterMs };
@@ -350,11 +356,13 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       return { ok: true, userId };
     },
 
-    checkLoginAttempt(attempt) {
+    async checkLoginAttempt(attempt) {
+      checkCallOptions('checkLoginAttempt', attempt);
       return logins.check(attempt);
     },
 
-    trackLoginAttempt(attempt) {
+    async trackLoginAttempt(attempt) {
+      checkCallOptions('trackLoginAttempt', attempt);
       return logins.track(attempt);
     },
 

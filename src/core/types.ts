@@ -189,6 +189,41 @@ export interface StoreStats {
   byBrowser: Record<string, number>;
   byOs: Record<string, number>;
   byDeviceType: Record<string, number>;
+  /** How old the live sessions are, where the store can tell (see core/analytics.ts). */
+  sessionAge?: SessionAgeStats;
+  /** Logins per hour, where the store counts them (see core/analytics.ts). */
+  logins?: LoginStats;
+  /** The backend server's own figures (Redis: INFO memory and stats). */
+  server?: ServerStats;
+}
+
+/** The age of live sessions (now − createdAt) in ms, nearest-rank percentiles. */
+export interface SessionAgeStats {
+  /** `null` when no session is live. */
+  medianMs: number | null;
+  p95Ms: number | null;
+  /** Sessions the figures are over: every live one, or a random sample of them. */
+  count: number;
+  /** The figures come from a random sample of the live sessions (Redis past its sample size). */
+  sampled: boolean;
+}
+
+/** Logins: sessions started for a signed-in user (`create` with a user, `regenerate` to a new one). */
+export interface LoginStats {
+  /** In the last 60 minutes (to the minute where the store counts per minute). */
+  lastHour: number;
+  /** Per clock hour, the last 24 of them, oldest first; the last is the current hour so far. */
+  perHour: { /** The hour's start, epoch ms. */ start: number; count: number }[];
+}
+
+/** What a backend server says about itself. */
+export interface ServerStats {
+  /** Memory the server uses, in bytes (Redis `used_memory`). */
+  usedMemoryBytes: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  /** hits / (hits + misses) since the server's stats were last reset; `null` before any lookup. */
+  hitRatio: number | null;
 }
 
 export interface HealthReport {

@@ -6,6 +6,7 @@
 import type { ClientSessionScope } from '../core/client-side.js';
 import { CsrfError, OriginRefusedError } from '../core/errors.js';
 import type { Session, SessionManager, ValidateReason } from '../core/manager-api.js';
+import { rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData, TerminationReason } from '../core/types.js';
 import { clientIp } from './client-ip.js';
 import { chunkHeaders, readChunkCookies, scopedManager } from './client-side.js';
@@ -21,6 +22,7 @@ import {
 import { excludedStandIn } from './exclude.js';
 import {
   DEAD_TOKEN_GRACE_SECONDS,
+  HTTP_KNOWN_KEYS,
   resolveHttpOptions,
   type SessionHttpOptions,
 } from './http-options.js';
@@ -96,6 +98,7 @@ export function createSessionHttp<Data extends SessionData>(
   // sends it lets the app say why the session ended ("signed out after 30 minutes of inactivity")
   // instead of showing a bare login page. This Max-Age is for cookies of no stored session (the
   // pre-session CSRF cookie); a session's own follow its expiry (`lifetime` below).
+  rejectUnknownKeys('createSessionHttp()', options, HTTP_KNOWN_KEYS);
   const settings = resolveHttpOptions(
     options,
     Math.floor(manager.settings.idleTimeout / 1000) + DEAD_TOKEN_GRACE_SECONDS,

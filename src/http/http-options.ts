@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { Session } from '../core/manager-api.js';
+import type { KnownKeys } from '../core/strict-options.js';
 import { type TrustProxy, trustFunction } from './client-ip.js';
 import { type CookieSettings, cookieNames } from './cookies.js';
 import { type ExcludeOption, type ExcludeRequest, excludeMatcher } from './exclude.js';
@@ -158,6 +159,30 @@ export interface SessionHttpOptions {
    */
   formLimit?: number;
 }
+
+/**
+ * The HTTP layer's option keys, listed once (the compiler checks the list against the interface).
+ * Each adapter adds its own keys to these; any other key is an `UnknownOptionError`.
+ */
+export const HTTP_KNOWN_KEYS = {
+  mode: true,
+  cookieName: true,
+  sameSite: true,
+  trustProxy: true,
+  bearer: true,
+  tokenHeader: true,
+  skipCsrf: true,
+  csrfField: true,
+  csrfHeader: true,
+  refusalPage: true,
+  formLimit: true,
+  exclude: true,
+  trustedOrigins: true,
+  cookieDomain: true,
+  cookiePath: true,
+  cookiePersistent: true,
+  cookiePartitioned: true,
+} as const satisfies KnownKeys<SessionHttpOptions>;
 
 /**
  * How much longer than the idle timeout the session and CSRF cookies live (`Max-Age`), in seconds:

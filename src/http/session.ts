@@ -4,6 +4,7 @@
  * saved once, when the response is sent, only if something changed. Login (`regenerate`) and
  * logout (`destroy`) act at once, because their effect must not depend on the response.
  */
+import { checkSessionCallOptions } from '../core/call-options.js';
 import { checkKeepData, mayCarry } from '../core/data-carry.js';
 import { SessionCommittedError, SessionReadOnlyError } from '../core/errors.js';
 import { checkInput, checkValue } from '../core/input-checks.js';
@@ -216,6 +217,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
    */
   async regenerate(options: RegenerateOptions = {}): Promise<void> {
     this.#assertOpen();
+    checkSessionCallOptions('regenerate', options);
     const userId = options.userId !== undefined ? options.userId : this.userId;
     const keepData = checkKeepData(options.keepData);
     // Checked before anything changes: a timeout past its bound leaves this request as it was.
@@ -271,6 +273,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
    */
   async destroyAll(options: { exceptCurrent?: boolean } = {}): Promise<string[]> {
     this.#assertOpen();
+    checkSessionCallOptions('destroyAll', options);
     const userId = this.userId;
     if (!userId) {
       if (!options.exceptCurrent && this.exists) await this.destroy();
@@ -305,6 +308,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     options: Pick<RegenerateOptions, 'keepData' | 'idleTimeout' | 'absoluteTimeout'> = {},
   ): Promise<LoginResult> {
     this.#assertOpen();
+    checkSessionCallOptions('login', options);
     checkTimeouts(this.#manager.settings, options);
     const result = await this.#manager.attemptLogin({ ip: this.#ip, username }, verify);
     if (result.ok)

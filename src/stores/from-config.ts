@@ -6,6 +6,7 @@
 import type { EnvConfig, StorageKind } from '../core/env-config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type { RateLimitStore, SessionStore } from '../core/types.js';
 
 /** What a store needs beyond what `configFromEnv()` reads. */
@@ -31,6 +32,15 @@ export interface StoreFromConfigOptions {
   /** Handed to every store created. @default silent */
   logger?: Logger;
 }
+
+/** The keys of `StoreFromConfigOptions`; any other is an `UnknownOptionError`. */
+export const STORE_FROM_CONFIG_KNOWN_KEYS = {
+  prefix: true,
+  filePath: true,
+  cookieSecrets: true,
+  migrate: true,
+  logger: true,
+} as const satisfies KnownKeys<StoreFromConfigOptions>;
 
 /**
  * Reads the extra variables a store may need: `SESSION_KEY_PREFIX`, `SESSION_FILE_DIR` and
@@ -155,6 +165,7 @@ export async function createStoreFromConfig(
   config: EnvConfig,
   options: StoreFromConfigOptions = {},
 ): Promise<SessionStore> {
+  rejectUnknownKeys('createStoreFromConfig()', options, STORE_FROM_CONFIG_KNOWN_KEYS);
   const primary = await createOne(config.storage, config, options);
   if (!config.fallback || config.fallback === config.storage) return primary;
   try {
@@ -177,6 +188,10 @@ export async function createRateLimitStoreFromConfig(
   config: EnvConfig,
   options: Pick<StoreFromConfigOptions, 'prefix' | 'logger'> = {},
 ): Promise<RateLimitStore | null> {
+  rejectUnknownKeys('createRateLimitStoreFromConfig()', options, {
+    prefix: true,
+    logger: true,
+  } satisfies KnownKeys<Pick<StoreFromConfigOptions, 'prefix' | 'logger'>>);
   const shared = await sharedRateLimitStore(config, options);
   if (!shared) return null;
   const survives =

@@ -18,6 +18,7 @@
  */
 import { StoreUnavailableError } from '../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../core/logger.js';
+import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type {
   HealthReport,
   LookupResult,
@@ -69,6 +70,21 @@ export interface HybridStoreOptions {
   cacheRetryDelay?: number | string;
 }
 
+/** The hybrid store's option keys, and those of `writeBehind: { … }`. */
+export const HYBRID_KNOWN_KEYS = {
+  cache: true,
+  database: true,
+  logger: true,
+  writeBehind: true,
+  maxSuspects: true,
+  cacheRetryDelay: true,
+} as const satisfies KnownKeys<HybridStoreOptions>;
+export const WRITE_BEHIND_KNOWN_KEYS = {
+  maxQueue: true,
+  flushInterval: true,
+  concurrency: true,
+} as const satisfies KnownKeys<WriteBehindOptions>;
+
 export interface WriteBehindStats {
   queued: number;
   written: number;
@@ -86,6 +102,13 @@ export interface HybridStore extends SessionStore {
 }
 
 export function createHybridStore(options: HybridStoreOptions): HybridStore {
+  rejectUnknownKeys('createHybridStore()', options, HYBRID_KNOWN_KEYS);
+  rejectUnknownKeys(
+    'createHybridStore()',
+    options?.writeBehind,
+    WRITE_BEHIND_KNOWN_KEYS,
+    'writeBehind',
+  );
   const { cache, database } = options;
   const logger = options.logger ?? silentLogger;
   const defaults = HYBRID_DEFAULTS;

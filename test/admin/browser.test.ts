@@ -269,6 +269,16 @@ describe.skipIf(!haveChromium())('admin dashboard in chromium', () => {
         .evaluateAll((cards) => cards.map((c) => Math.round(c.getBoundingClientRect().top)));
       assert.equal(tops.length, 8);
       assert.equal(new Set(tops).size, 1, `all eight cards in one row: ${tops}`);
+      // The analytics: the SQL store's ages and logins (this test's admin logged in just now).
+      assert.deepEqual(await page.locator('.figures .card .k').allTextContents(), [
+        'Median session age',
+        '95th percentile age',
+        'Logins, last hour',
+      ]);
+      const logins = await page.locator('.figures .card .n').nth(2).textContent();
+      assert.ok(Number(logins) >= 1, `logins in the last hour: ${logins}`);
+      const columns = page.locator('svg[aria-label="Logins per hour (UTC, last 24 hours)"] rect');
+      assert.equal(await columns.count(), 24);
       assert.doesNotMatch((await page.locator('p.health').textContent()) ?? '', / \./);
 
       await page.getByRole('link', { name: 'Back to the demo' }).click();

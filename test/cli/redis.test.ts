@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, describe, it } from 'vitest';
+import type { StoreStats } from '../../src/core/types.js';
 import { createSessionManager } from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { requireService } from '../support/services.js';
@@ -79,6 +80,26 @@ describe.skipIf(!up)('tessera CLI on Redis (environment)', () => {
         ],
         [4, 2, 1],
       );
+      // The analytics: 3 logins now (the anonymous session is none), 3 two hours ago; exact ages
+      // (under the sample size); the server's own figures.
+      const analytics = jsonOf<{
+        sessions: StoreStats & { logins: { perHour: { start: string; count: number }[] } };
+      }>(stats).sessions;
+      assert.equal(analytics.logins.lastHour, 3);
+      assert.equal(analytics.logins.perHour.length, 24);
+      assert.equal(
+        analytics.logins.perHour.reduce((sum, h) => sum + h.count, 0),
+        6,
+      );
+      assert.match(analytics.logins.perHour[23]!.start, /^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
+      assert.equal(analytics.sessionAge?.count, 4);
+      assert.equal(analytics.sessionAge?.sampled, false);
+      assert.ok(analytics.server && analytics.server.usedMemoryBytes > 0);
+      const text = await runCli(['stats'], env);
+      assert.match(text.stdout, /logins, last hour\s+3\n/);
+      assert.match(text.stdout, /session age\s+median \d+s, p95 \d+s \(4 live sessions\)/);
+      assert.match(text.stdout, /server memory\s+[\d.]+ MiB/);
+      assert.match(text.stdout, /keyspace hit ratio [\d.]+% \(\d+ hits, \d+ misses\)/);
       const listed = jsonOf<{
         total: number;
         sessions: { id: string; userId: string | null; ip: string | null }[];

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
+import type { StoreStats } from '../../src/core/types.js';
 import { createSessionManager } from '../../src/index.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { jsonOf, runCli, STACK_LINE } from './run-cli.js';
@@ -106,6 +107,26 @@ describe('tessera CLI on SQLite (--config file)', () => {
       const statsText = await cli('stats');
       assert.match(statsText.stdout, /active sessions\s+3/);
       assert.match(statsText.stdout, /by device type\s+desktop 2, mobile 1/);
+      // Logins counted from the rows: three now, two two hours ago; ages of the three live ones.
+      const analytics = jsonOf<{
+        sessions: StoreStats & { logins: { perHour: { start: string; count: number }[] } };
+      }>(await cli('stats', '--json')).sessions;
+      assert.equal(analytics.logins.lastHour, 3);
+      assert.equal(
+        analytics.logins.perHour.reduce((sum, h) => sum + h.count, 0),
+        5,
+      );
+      assert.deepEqual(
+        { count: analytics.sessionAge?.count, sampled: analytics.sessionAge?.sampled },
+        { count: 3, sampled: false },
+      );
+      assert.equal(analytics.server, undefined);
+      assert.match(statsText.stdout, /logins, last hour\s+3\n/);
+      assert.match(
+        statsText.stdout,
+        /logins per hour\s+(\d+ ){23}\d+\s+\(UTC, last 24 h, oldest first\)/,
+      );
+      assert.match(statsText.stdout, /session age\s+median \d+s, p95 \d+s \(3 live sessions\)/);
 
       const listed = jsonOf<{
         total: number;

@@ -1,5 +1,7 @@
 /** `tessera stats`: the dashboard's overview numbers for the configured store. */
+import { humanBytes, humanDuration, humanRatio, statsForJson } from '../../core/analytics.js';
 import { StoreUnavailableError } from '../../core/errors.js';
+import type { StoreStats } from '../../core/types.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../context.js';
 import { counts } from '../output.js';
@@ -18,7 +20,7 @@ export async function statsCommand({ out, options, store: open, clock }: Command
       generatedAt: new Date(now).toISOString(),
       store: store.name,
       latencyMs: health.latencyMs ?? null,
-      sessions,
+      sessions: statsForJson(sessions),
     });
     return EXIT.ok;
   }
@@ -33,5 +35,32 @@ export async function statsCommand({ out, options, store: open, clock }: Command
   out.line(`by browser         ${counts(sessions.byBrowser)}`);
   out.line(`by OS              ${counts(sessions.byOs)}`);
   out.line(`by device type     ${counts(sessions.byDeviceType)}`);
+  for (const line of analyticsLines(sessions)) out.line(line);
   return EXIT.ok;
+}
+
+/** The analytics a store reports (session age, logins per hour, the server's figures). */
+function analyticsLines(stats: StoreStats): string[] {
+  const lines: string[] = [];
+  const age = stats.sessionAge;
+  if (age && age.medianMs !== null && age.p95Ms !== null) {
+    const over = age.sampled
+      ? `a sample of ${age.count} live sessions`
+      : `${age.count} live sessions`;
+    lines.push(
+      `session age        median ${humanDuration(age.medianMs)}, p95 ${humanDuration(age.p95Ms)} (${over})`,
+    );
+  } else if (age) lines.push('session age        — (no live session)');
+  if (stats.logins) {
+    lines.push(`logins, last hour  ${stats.logins.lastHour}`);
+    const hours = stats.logins.perHour.map((h) => h.count).join(' ');
+    lines.push(`logins per hour    ${hours}  (UTC, last 24 h, oldest first)`);
+  }
+  if (stats.server) {
+    lines.push(`server memory      ${humanBytes(stats.server.usedMemoryBytes)}`);
+    lines.push(
+      `keyspace hit ratio ${humanRatio(stats.server.hitRatio)} (${stats.server.keyspaceHits} hits, ${stats.server.keyspaceMisses} misses)`,
+    );
+  }
+  return lines;
 }

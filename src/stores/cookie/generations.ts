@@ -4,6 +4,7 @@
  * a new generation kills all of that user's earlier cookies at once.
  */
 import { MAX_DURATION_MS } from '../../core/config.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type { RateLimitStore } from '../../core/types.js';
 
 /**
@@ -33,6 +34,12 @@ export interface RateLimitGenerationOptions {
   lifetime?: number;
 }
 
+/** `generationsFromRateLimitStore`'s option keys. */
+export const GENERATION_KNOWN_KEYS = {
+  prefix: true,
+  lifetime: true,
+} as const satisfies KnownKeys<RateLimitGenerationOptions>;
+
 /**
  * Generations kept in any `RateLimitStore` (memory, Redis, Memcached): the counter's window start
  * and count together are the generation, so a counter that is lost and restarted never matches an
@@ -42,6 +49,7 @@ export function generationsFromRateLimitStore(
   store: RateLimitStore,
   options: RateLimitGenerationOptions = {},
 ): GenerationStore {
+  rejectUnknownKeys('generationsFromRateLimitStore()', options, GENERATION_KNOWN_KEYS);
   const prefix = options.prefix ?? GENERATION_DEFAULTS.prefix;
   const lifetime = options.lifetime ?? GENERATION_DEFAULTS.lifetime;
   const key = (userId: string) => `${prefix}${userId}`;

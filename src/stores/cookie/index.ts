@@ -15,6 +15,7 @@
 import { ConfigError, DataTooLargeError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { expiresAt, expiryReason, isSessionRecord } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import { isWellFormedToken, sessionIdFor } from '../../core/tokens.js';
 import type {
   HealthReport,
@@ -101,6 +102,16 @@ export interface CookieStoreOptions {
   logger?: Logger;
 }
 
+/** The cookie store's option keys. */
+export const COOKIE_KNOWN_KEYS = {
+  secrets: true,
+  cookieName: true,
+  chunkSize: true,
+  maxChunks: true,
+  generations: true,
+  logger: true,
+} as const satisfies KnownKeys<CookieStoreOptions>;
+
 /** Cookies as a browser keeps them, one set per session id: what `sessionStore` reads and writes. */
 export type CookieJar = Map<string, Record<string, string>>;
 
@@ -135,6 +146,7 @@ export interface Payload {
 }
 
 export function createCookieStore(options: CookieStoreOptions): CookieStore {
+  rejectUnknownKeys('createCookieStore()', options, COOKIE_KNOWN_KEYS);
   const keys: SealingKey[] = sealingKeys(options?.secrets);
   const cookieName = options.cookieName ?? COOKIE_DEFAULTS.cookieName;
   if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))

@@ -10,6 +10,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigError } from '../../core/errors.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 
 export const SEAL_VERSION = 't1';
 const IV_BYTES = 12;
@@ -26,6 +27,9 @@ export interface CookieSecret {
   secret: string | Uint8Array;
 }
 
+/** The keys of a `CookieSecret`. */
+const SECRET_KNOWN_KEYS = { id: true, secret: true } as const satisfies KnownKeys<CookieSecret>;
+
 export interface SealingKey {
   id: string;
   key: Buffer;
@@ -41,6 +45,7 @@ export function sealingKeys(
     const field = `cookie.secrets.${i}`;
     const given =
       typeof entry === 'string' || entry instanceof Uint8Array ? { secret: entry } : entry;
+    if (given === entry) rejectUnknownKeys('createCookieStore()', entry, SECRET_KNOWN_KEYS, field);
     const bytes =
       typeof given?.secret === 'string'
         ? Buffer.from(given.secret, 'utf8')

@@ -40,5 +40,29 @@ export function addStats(a: StoreStats, b: StoreStats): StoreStats {
     byBrowser: sum(a.byBrowser, b.byBrowser),
     byOs: sum(a.byOs, b.byOs),
     byDeviceType: sum(a.byDeviceType, b.byDeviceType),
+    ...mergedAnalytics(a, b),
   };
+}
+
+/**
+ * Logins are summed hour by hour (a login is stored in one of the two). Ages cannot be merged
+ * from two medians: the figures of the store holding more live sessions are kept, marked as a
+ * sample when the other holds some too. The server figures are those of `a` (the one serving).
+ */
+function mergedAnalytics(a: StoreStats, b: StoreStats): Partial<StoreStats> {
+  const out: Partial<StoreStats> = {};
+  if (a.logins && b.logins) {
+    const other = new Map(b.logins.perHour.map((h) => [h.start, h.count]));
+    out.logins = {
+      lastHour: a.logins.lastHour + b.logins.lastHour,
+      perHour: a.logins.perHour.map((h) => ({ ...h, count: h.count + (other.get(h.start) ?? 0) })),
+    };
+  } else if (a.logins ?? b.logins) out.logins = a.logins ?? b.logins;
+  const [more, less] =
+    (a.sessionAge?.count ?? 0) >= (b.sessionAge?.count ?? 0)
+      ? [a.sessionAge, b.sessionAge]
+      : [b.sessionAge, a.sessionAge];
+  if (more) out.sessionAge = { ...more, sampled: more.sampled || (less?.count ?? 0) > 0 };
+  if (a.server) out.server = a.server;
+  return out;
 }

@@ -5,6 +5,7 @@
 import { StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { describeError, silentLogger } from '../../core/logger.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type { RateLimitStore } from '../../core/types.js';
 import { durationOption } from '../options.js';
 import { FALLBACK_STORE_NAME } from './store.js';
@@ -29,6 +30,14 @@ export interface FallbackRateLimitStoreOptions {
   logger?: Logger;
 }
 
+/** The fallback rate-limit store's option keys. */
+export const FALLBACK_RATE_LIMIT_KNOWN_KEYS = {
+  primary: true,
+  secondary: true,
+  retryInterval: true,
+  logger: true,
+} as const satisfies KnownKeys<FallbackRateLimitStoreOptions>;
+
 /**
  * Login rate limiting that survives its store's outage: while the primary is unreachable the
  * secondary counts (per process, when it is the memory store, so the limit is looser across
@@ -38,6 +47,7 @@ export interface FallbackRateLimitStoreOptions {
 export function createFallbackRateLimitStore(
   options: FallbackRateLimitStoreOptions,
 ): RateLimitStore {
+  rejectUnknownKeys('createFallbackRateLimitStore()', options, FALLBACK_RATE_LIMIT_KNOWN_KEYS);
   const { primary, secondary } = options;
   const retryInterval = durationOption(
     'fallback.retryInterval',

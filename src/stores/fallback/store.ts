@@ -19,6 +19,7 @@ import { StoreUnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
   HealthReport,
@@ -73,6 +74,16 @@ export interface FallbackStoreOptions {
   logger?: Logger;
 }
 
+/** The fallback store's option keys. */
+export const FALLBACK_KNOWN_KEYS = {
+  primary: true,
+  secondary: true,
+  probeInterval: true,
+  maxPendingTerminations: true,
+  readThrough: true,
+  logger: true,
+} as const satisfies KnownKeys<FallbackStoreOptions>;
+
 export const FALLBACK_STORE_NAME = 'fallback';
 
 export interface FallbackStore extends SessionStore {
@@ -87,6 +98,7 @@ export interface FallbackStore extends SessionStore {
 type Served<T> = { value: T; on: 'primary' | 'secondary' };
 
 export function createFallbackStore(options: FallbackStoreOptions): FallbackStore {
+  rejectUnknownKeys('createFallbackStore()', options, FALLBACK_KNOWN_KEYS);
   const { primary, secondary } = options;
   const defaults = FALLBACK_DEFAULTS;
   const probeInterval = durationOption(

@@ -12,6 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { ageStats } from '../../core/analytics.js';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import {
@@ -24,6 +25,7 @@ import {
   touchDue,
   touched,
 } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import { isSessionId } from '../../core/tokens.js';
 import type {
   CreateOptions,
@@ -65,12 +67,22 @@ export interface FileStoreOptions {
   logger?: Logger;
 }
 
+/** The file store's option keys. */
+export const FILE_KNOWN_KEYS = {
+  path: true,
+  lockTimeout: true,
+  staleLockAfter: true,
+  batchSize: true,
+  logger: true,
+} as const satisfies KnownKeys<FileStoreOptions>;
+
 interface UserIndex {
   userId: string;
   ids: string[];
 }
 
 export function createFileStore(options: FileStoreOptions): SessionStore {
+  rejectUnknownKeys('createFileStore()', options, FILE_KNOWN_KEYS);
   if (typeof options?.path !== 'string' || options.path === '')
     throw new ConfigError('file.path', 'is required (the folder that holds the sessions)');
   const root = resolve(options.path);
@@ -298,7 +310,9 @@ export function createFileStore(options: FileStoreOptions): SessionStore {
 
     async stats(now: number): Promise<StoreStats> {
       await init();
-      return tallyStats(await liveAll(now));
+      const live = await liveAll(now);
+      // No login counter: nothing in a folder of session files outlives a logout to count it.
+      return { ...tallyStats(live), sessionAge: ageStats(live.map((r) => now - r.createdAt)) };
     },
 
     async cleanup(now: number) {

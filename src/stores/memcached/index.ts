@@ -21,6 +21,7 @@ import {
   touchDue,
   touched,
 } from '../../core/record.js';
+import { rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -37,7 +38,7 @@ import type {
 import { RETRY, retryOnConflict } from './cas.js';
 import { MEMCACHED_STORE_NAME, MemcachedClient } from './client.js';
 import { makeKeyer, ttlSeconds } from './keys.js';
-import { type MemcachedStoreOptions, resolveOptions } from './options.js';
+import { MEMCACHED_KNOWN_KEYS, type MemcachedStoreOptions, resolveOptions } from './options.js';
 
 export { MEMCACHED_STORE_NAME } from './client.js';
 export { ttlSeconds } from './keys.js';
@@ -58,6 +59,7 @@ type Stored =
   | { kind: 'record'; record: SessionRecord; cas: string };
 
 export function createMemcachedStore(options: MemcachedStoreOptions = {}): SessionStore {
+  rejectUnknownKeys('createMemcachedStore()', options, MEMCACHED_KNOWN_KEYS);
   const o = resolveOptions(options);
   const logger = options.logger ?? silentLogger;
   const client = new MemcachedClient(o);

@@ -1,7 +1,12 @@
 /** The Memcached store's options: servers (a `MemcachedConfig`), key namespace, TTL grace, CAS bound. */
-import { type MemcachedConfig, resolveMemcachedConfig } from '../../core/config.js';
+import {
+  MEMCACHED_CONFIG_KNOWN_KEYS,
+  type MemcachedConfig,
+  resolveMemcachedConfig,
+} from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { KnownKeys } from '../../core/strict-options.js';
 import { durationOption, positiveInteger, retentionOption } from '../options.js';
 import { SAFE_KEY } from './keys.js';
 
@@ -40,6 +45,17 @@ export interface MemcachedStoreOptions extends MemcachedConfig {
   /** Where corrupted items and cleanup problems are reported. @default silent */
   logger?: Logger;
 }
+
+/** The Memcached store's option keys. */
+export const MEMCACHED_KNOWN_KEYS = {
+  ...MEMCACHED_CONFIG_KNOWN_KEYS,
+  prefix: true,
+  ttlGrace: true,
+  cleanupBucket: true,
+  retryDelay: true,
+  maxCasAttempts: true,
+  logger: true,
+} as const satisfies KnownKeys<MemcachedStoreOptions>;
 
 /** A key namespace memcached accepts as the start of every key. */
 function prefixOption(value: unknown): string {

@@ -1,6 +1,7 @@
 /** The Memcached rate-limit store: fixed-window login-attempt counters shared by every process. */
-import type { MemcachedConfig } from '../../core/config.js';
+import { MEMCACHED_CONFIG_KNOWN_KEYS, type MemcachedConfig } from '../../core/config.js';
 import { StoreError } from '../../core/errors.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type { RateLimitState, RateLimitStore } from '../../core/types.js';
 import { RETRY, retryOnConflict } from './cas.js';
 import { MEMCACHED_STORE_NAME, MemcachedClient } from './client.js';
@@ -19,6 +20,13 @@ export interface MemcachedRateLimitStoreOptions extends MemcachedConfig {
   retryDelay?: number | string;
 }
 
+/** The Memcached rate-limit store's option keys. */
+export const MEMCACHED_RATE_LIMIT_KNOWN_KEYS = {
+  ...MEMCACHED_CONFIG_KNOWN_KEYS,
+  prefix: true,
+  retryDelay: true,
+} as const satisfies KnownKeys<MemcachedRateLimitStoreOptions>;
+
 /**
  * Fixed-window counters on Memcached. The window's end is one item created with `add` (or replaced
  * with `cas` once past, by the caller's clock); the count is a second item named after that end and
@@ -27,6 +35,7 @@ export interface MemcachedRateLimitStoreOptions extends MemcachedConfig {
 export function createMemcachedRateLimitStore(
   options: MemcachedRateLimitStoreOptions = {},
 ): RateLimitStore {
+  rejectUnknownKeys('createMemcachedRateLimitStore()', options, MEMCACHED_RATE_LIMIT_KNOWN_KEYS);
   const o = resolveOptions({
     ...options,
     prefix: options.prefix ?? MEMCACHED_RATE_LIMIT_DEFAULTS.prefix,

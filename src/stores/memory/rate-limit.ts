@@ -2,6 +2,7 @@
  * The in-memory rate-limit store: fixed-window login-attempt counters in one process, bounded
  * (`maxKeys`) so a flood of distinct usernames or addresses cannot exhaust memory.
  */
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type { RateLimitState, RateLimitStore } from '../../core/types.js';
 import { positiveInteger } from '../options.js';
 import { MEMORY_STORE_NAME } from './store.js';
@@ -19,10 +20,16 @@ export interface MemoryRateLimitStoreOptions {
   maxKeys?: number;
 }
 
+/** The memory rate-limit store's option keys. */
+export const MEMORY_RATE_LIMIT_KNOWN_KEYS = {
+  maxKeys: true,
+} as const satisfies KnownKeys<MemoryRateLimitStoreOptions>;
+
 /** Fixed-window login-attempt counters in memory. */
 export function createMemoryRateLimitStore(
   options: MemoryRateLimitStoreOptions = {},
 ): RateLimitStore {
+  rejectUnknownKeys('createMemoryRateLimitStore()', options, MEMORY_RATE_LIMIT_KNOWN_KEYS);
   const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? MEMORY_RATE_LIMIT_DEFAULTS.maxKeys);
   const counters = new Map<string, RateLimitState>();
 

@@ -6,6 +6,7 @@
  * operation runs synchronously inside one call, which is what makes it atomic in a single Node
  * process.
  */
+import { ageStats, isLogin, LoginTally } from '../../core/analytics.js';
 import { StoreError } from '../../core/errors.js';
 import {
   byRecentActivity,
@@ -17,6 +18,7 @@ import {
   touchDue,
   touched,
 } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -58,6 +60,12 @@ export interface MemoryStoreOptions {
   maxTombstones?: number;
 }
 
+/** The memory store's option keys (the compiler checks them against the interface). */
+export const MEMORY_KNOWN_KEYS = {
+  maxSessions: true,
+  maxTombstones: true,
+} as const satisfies KnownKeys<MemoryStoreOptions>;
+
 /** Data is frozen on write so records can be handed out without a deep copy on every read. */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -70,6 +78,7 @@ function deepFreeze<T>(value: T): T {
 export const MEMORY_STORE_NAME = 'memory';
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStore {
+  rejectUnknownKeys('createMemoryStore()', options, MEMORY_KNOWN_KEYS);
   const maxSessions = positiveInteger(
     'maxSessions',
     options.maxSessions ?? MEMORY_DEFAULTS.maxSessions,
@@ -86,6 +95,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const byUser = new Map<string, Set<string>>();
   const heap = new ExpiryHeap();
   const tombstones = new Map<string, MissReason>();
+  const logins = new LoginTally();
   let closed = false;
 
   const capabilities: StoreCapabilities = {
@@ -181,6 +191,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       evicted.push(oldest);
     }
     put({ ...record, data: deepFreeze(structuredClone(record.data)) });
+    if (isLogin(record, options.now)) logins.record(options.now);
     return evicted;
   }
 
@@ -282,7 +293,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
 
     async stats(now: number): Promise<StoreStats> {
       assertOpen();
-      return tallyStats([...sessions.values()].filter((r) => isLive(r, now)));
+      const live = [...sessions.values()].filter((r) => isLive(r, now));
+      return {
+        ...tallyStats(live),
+        sessionAge: ageStats(live.map((r) => now - r.createdAt)),
+        logins: logins.stats(now),
+      };
     },
 
     async cleanup(now: number): Promise<number> {

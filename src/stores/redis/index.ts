@@ -15,6 +15,7 @@ import {
 } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
 import { byRecentActivity, expiryReason, touchDue } from '../../core/record.js';
+import { rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
   CreateResult,
@@ -37,7 +38,12 @@ import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
 import { connect, isClusterClient } from './connection.js';
 import { layoutCheck } from './layout-check.js';
 import { type LocalCacheStats, localCacheOption } from './local-cache.js';
-import { prefixOption, REDIS_DEFAULTS, type RedisStoreOptions } from './options.js';
+import {
+  prefixOption,
+  REDIS_DEFAULTS,
+  REDIS_KNOWN_KEYS,
+  type RedisStoreOptions,
+} from './options.js';
 import { dataMember, decodeRecord, encodeRecord, encodeString } from './record-value.js';
 import { destroyReply, idsOf, lookupReply, recordsReply } from './replies.js';
 import {
@@ -88,6 +94,7 @@ function nonNegativeInteger(field: string, value: unknown): number {
 }
 
 export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionStore {
+  rejectUnknownKeys('createRedisStore()', options, REDIS_KNOWN_KEYS);
   const logger = options.logger ?? silentLogger;
   const prefix = prefixOption(options.prefix ?? REDIS_DEFAULTS.prefix);
   const grace = retentionOption('redis.ttlGrace', options.ttlGrace ?? REDIS_DEFAULTS.ttlGrace);

@@ -2,9 +2,10 @@
  * The Redis store's options: how to reach Redis (a `RedisConfig` or the caller's client), the key
  * namespace, the deadline of each call and the TTL grace.
  */
-import type { RedisConfig } from '../../core/config.js';
+import { REDIS_CONFIG_KNOWN_KEYS, type RedisConfig } from '../../core/config.js';
 import { ConfigError, shownValue } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { KnownKeys } from '../../core/strict-options.js';
 import type { RedisClientKind } from './client.js';
 import type { LocalCacheOptions } from './local-cache.js';
 
@@ -115,6 +116,26 @@ export interface RedisStoreOptions extends RedisConfig {
   /** Where corrupted records and connection errors are reported. @default silent */
   logger?: Logger;
 }
+
+/**
+ * The Redis store's option keys. `client` is the caller's client instance, used as it is: its
+ * own options were checked by its library when it was built.
+ */
+export const REDIS_KNOWN_KEYS = {
+  ...REDIS_CONFIG_KNOWN_KEYS,
+  client: true,
+  clientLibrary: true,
+  prefix: true,
+  commandTimeout: true,
+  retryDelay: true,
+  ttlGrace: true,
+  cleanupBatchSize: true,
+  logger: true,
+  buckets: true,
+  localCache: true,
+  waitReplicas: true,
+  waitTimeout: true,
+} as const satisfies KnownKeys<RedisStoreOptions>;
 
 /** Default library for a store-created connection (`REDIS_DEFAULTS.clientLibrary`). */
 export const DEFAULT_CLIENT_LIBRARY: RedisClientKind = REDIS_DEFAULTS.clientLibrary;

@@ -18,6 +18,7 @@ import { resolveSqlConfig, type SqlConfig, type SqlDialect } from '../../core/co
 import { ConfigError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import { expiresAt, patched, touchDue, touched } from '../../core/record.js';
+import { type KnownKeys, rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   HealthReport,
   ListQuery,
@@ -32,6 +33,7 @@ import type {
   TouchPolicy,
 } from '../../core/types.js';
 import { positiveInteger, retentionOption } from '../options.js';
+import { loginsPerHour, sessionAge } from './analytics.js';
 import { cleanupRows } from './cleanup.js';
 import { isHandle, openSqlConnection, type SqlHandle } from './connection.js';
 import { SQL_STORE_NAME, tableNames } from './dialect.js';
@@ -79,6 +81,26 @@ export interface SqlStoreCommonOptions {
 
 export type SqlStoreOptions = (SqlConfig | SqlHandle) & SqlStoreCommonOptions;
 
+/**
+ * The SQL store's option keys: a `SqlConfig`'s, a handle's (`pool`, `database`, `kysely`: the
+ * caller's client instances, used as they are) and the store's own.
+ */
+export const SQL_KNOWN_KEYS = {
+  url: true,
+  dialect: true,
+  filename: true,
+  table: true,
+  poolSize: true,
+  timeout: true,
+  pool: true,
+  database: true,
+  kysely: true,
+  auditRetention: true,
+  migrate: true,
+  cleanupBatchSize: true,
+  logger: true,
+} as const satisfies KnownKeys<SqlStoreOptions>;
+
 /** A SessionStore with the SQL extras: migrations and the audit query always exist. */
 export interface SqlStore extends SessionStore {
   readonly dialect: SqlDialect;
@@ -97,6 +119,7 @@ export interface SqlStore extends SessionStore {
 const TABLE_MAX_LENGTH = 40;
 
 export function createSqlStore(options: SqlStoreOptions): SqlStore {
+  rejectUnknownKeys('createSqlStore()', options, SQL_KNOWN_KEYS);
   const handle = isHandle(options) ? options : undefined;
   // A handle carries its own connection; its table/timeout are validated by the same schema.
   const resolved = handle
@@ -319,7 +342,13 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     listTerminated: (query: ListQuery, _now: number) =>
       op('listTerminated', (conn) => listTerminated(conn, query, invalid)),
 
-    stats: (now: number) => op('stats', (conn) => liveStats(conn, now)),
+    stats: (now: number) =>
+      op('stats', async (conn) => {
+        const stats = await liveStats(conn, now);
+        stats.sessionAge = await sessionAge(conn, now, stats.activeSessions);
+        stats.logins = await loginsPerHour(conn, now);
+        return stats;
+      }),
 
     cleanup(now: number) {
       return op('cleanup', async (conn) => {

@@ -15,6 +15,8 @@
  * `ContractOptions.capabilities`). So is the "errors are typed" test when `unreachable` is not
  * given.
  */
+
+import { rejectUnknownKeys } from '../../core/strict-options.js';
 import { testAtomicLimit } from './atomic-limit.js';
 import { testDeclaredCapabilities } from './capabilities.js';
 import { testCleanup } from './cleanup.js';
@@ -24,7 +26,13 @@ import { testExpiredIsGone } from './expiry.js';
 import { testHealth } from './health.js';
 import { testListing } from './listing.js';
 import { testNoLostUpdates } from './no-lost-updates.js';
-import type { ContractOptions, StoreFactory, TestFunction } from './options.js';
+import {
+  CAPABILITY_KNOWN_KEYS,
+  CONTRACT_KNOWN_KEYS,
+  type ContractOptions,
+  type StoreFactory,
+  type TestFunction,
+} from './options.js';
 import { testOwnIdleTimeout } from './own-idle-timeout.js';
 import { testOwnerChange } from './owner-change.js';
 import { testPatch } from './patch.js';
@@ -66,6 +74,13 @@ export function testSessionStore(
   factory: StoreFactory,
   options: ContractOptions = {},
 ): void {
+  rejectUnknownKeys('testSessionStore()', options, CONTRACT_KNOWN_KEYS);
+  rejectUnknownKeys(
+    'testSessionStore()',
+    options?.capabilities,
+    CAPABILITY_KNOWN_KEYS,
+    'capabilities',
+  );
   testRoundTrip(test, factory, options);
   testTouch(test, factory, options);
   testOwnIdleTimeout(test, factory, options);

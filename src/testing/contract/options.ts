@@ -2,6 +2,7 @@
  * The contract suite's public shapes: the runner's test function it is handed, the store factory
  * and the options every guarantee function accepts.
  */
+import type { KnownKeys } from '../../core/strict-options.js';
 import type { SessionStore, StoreCapabilities } from '../../core/types.js';
 
 /**
@@ -60,3 +61,25 @@ export interface ContractOptions {
    */
   capabilities?: Partial<StoreCapabilities>;
 }
+
+/** The contract suite's option keys; any other is an `UnknownOptionError`. */
+export const CONTRACT_KNOWN_KEYS = {
+  second: true,
+  unreachable: true,
+  unavailableWithinMs: true,
+  concurrentCreates: true,
+  largeValueBytes: true,
+  dataLimitBytes: true,
+  prefix: true,
+  capabilities: true,
+} as const satisfies KnownKeys<ContractOptions>;
+
+/** The keys of `capabilities: { … }`. */
+export const CAPABILITY_KNOWN_KEYS = {
+  listUser: true,
+  listAll: true,
+  stats: true,
+  audit: true,
+  atomicLimit: true,
+  revocation: true,
+} as const satisfies KnownKeys<StoreCapabilities>;
