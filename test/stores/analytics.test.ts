@@ -10,8 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ageStats, HOUR_MS, LoginTally } from '../../src/core/analytics.js';
 import type { SessionStore, StoreStats } from '../../src/core/types.js';
@@ -20,11 +22,16 @@ import { createFallbackStore } from '../../src/stores/fallback.js';
 import { createFileStore } from '../../src/stores/file.js';
 import { createHybridStore } from '../../src/stores/hybrid.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
+import { AGE_SAMPLE } from '../../src/stores/redis/analytics.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
-import { AGE_SAMPLE } from '../../src/stores/redis/server-info.js';
 import { createSqlStore } from '../../src/stores/sql/index.js';
 import { sampleRecord } from '../../src/testing/index.js';
-import { type StandaloneRedis, startRedis } from '../support/redis-servers.js';
+import {
+  type RedisClusterSet,
+  type StandaloneRedis,
+  startRedis,
+  startRedisCluster,
+} from '../support/redis-servers.js';
 import { requireCommand, requireService } from '../support/services.js';
 import { dropTables } from './sql-shared.js';
 
@@ -231,21 +238,35 @@ describe.skipIf(!redisOk)('analytics: Redis', () => {
     await s.close();
   });
 
-  it('a server without ZRANDMEMBER (before 6.2) still gives the counts, and says why not the rest', async () => {
+  it('a server without ZRANDMEMBER (before 6.2): exact ages and logins; past the sample size no ages, said once', async () => {
     const old = await startRedis(['--rename-command', 'ZRANDMEMBER', '""']);
-    const warnings: Record<string, unknown>[] = [];
+    const warnings: string[] = [];
     const noop = () => {};
     const s = createRedisStore({
       port: old.port,
-      logger: { debug: noop, info: noop, error: noop, warn: (o) => warnings.push(o) },
+      logger: { debug: noop, info: noop, error: noop, warn: (_o, msg) => warnings.push(`${msg}`) },
     });
     try {
+      // Under the sample size nothing needs ZRANDMEMBER.
       const stats = await scenario(s);
-      assert.equal(stats.activeSessions, 4);
-      assert.equal(stats.sessionAge, undefined);
-      assert.equal(stats.logins, undefined);
-      assert.ok(stats.server);
-      assert.equal(warnings.length, 1);
+      expectScenario(stats, { logins: true });
+      assert.equal(warnings.length, 0);
+      const now = Date.now();
+      for (let i = 0; i < AGE_SAMPLE + 1; i += 100)
+        await Promise.all(
+          Array.from({ length: Math.min(100, AGE_SAMPLE + 1 - i) }, () =>
+            s.create(sampleRecord({ userId: null }, now), { maxSessionsPerUser: null, now }),
+          ),
+        );
+      for (let round = 0; round < 2; round++) {
+        const past = await s.stats!(now);
+        assert.ok(past.activeSessions > AGE_SAMPLE);
+        assert.equal(past.sessionAge, undefined);
+        assert.ok(past.logins, 'the logins do not need a sample');
+        assert.ok(past.server);
+      }
+      assert.equal(warnings.length, 1, 'warned once per store, not per call');
+      assert.match(warnings[0]!, /sessionAge out: .*no ZRANDMEMBER/);
     } finally {
       await s.close();
       await old.stop();
@@ -276,5 +297,130 @@ describe.skipIf(!redisOk)('analytics: Redis', () => {
     // None of them is a login: anonymous sessions.
     assert.equal(stats.logins?.lastHour, 0);
     await s.close();
+  });
+});
+
+const clusterOk = redisOk && (await requireCommand('redis-cli', 'apt-get install -y redis-tools'));
+describe.skipIf(!clusterOk)('analytics: Redis Cluster (16 buckets over 3 masters)', () => {
+  let cluster: RedisClusterSet;
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  const prefix = () => `ac-${randomBytes(4).toString('hex')}:`;
+  const stores: { name: string; make(prefix: string): Promise<[SessionStore, () => void]> }[] = [
+    {
+      name: 'node-redis',
+      async make(prefix) {
+        const client = createCluster({
+          rootNodes: cluster.ports.map((port) => ({ socket: { host: '127.0.0.1', port } })),
+        });
+        client.on('error', () => {});
+        await client.connect();
+        return [createRedisStore({ client, prefix }), () => client.destroy()];
+      },
+    },
+    {
+      name: 'ioredis',
+      async make(prefix) {
+        const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+        client.on('error', () => {});
+        return [createRedisStore({ client, prefix }), () => client.disconnect()];
+      },
+    },
+  ];
+  /** keyspace_hits of each master, as it says itself (through a client: redis-cli's output may be cut). */
+  const hitsPerMaster = () =>
+    Promise.all(
+      cluster.ports.map(async (port) => {
+        const node = new Redis({ port, host: '127.0.0.1' });
+        try {
+          const info = await node.info('stats');
+          const hits = /^keyspace_hits:(\d+)/m.exec(info);
+          assert.ok(hits, `INFO stats of ${port}: ${info}`);
+          return Number(hits[1]);
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+  for (const { name, make } of stores) {
+    it(`${name}: logins counted in each bucket and summed, exact ages, INFO summed over every master`, async () => {
+      const p = prefix();
+      const [s, disconnect] = await make(p);
+      try {
+        expectScenario(await scenario(s), { logins: true });
+        // The logins went to the hashes of the users' own buckets, on more than one master.
+        const holders = await Promise.all(
+          cluster.ports.map(async (port) => {
+            const node = new Redis({ port, host: '127.0.0.1' });
+            try {
+              return await node.keys(`{${p}*}lg:*`);
+            } finally {
+              node.disconnect();
+            }
+          }),
+        );
+        const tagsOf = (keys: string[]) => new Set(keys.map((k) => k.slice(0, k.indexOf('}') + 1)));
+        assert.ok(tagsOf(holders.flat()).size > 1, JSON.stringify(holders));
+        assert.ok(holders.filter((keys) => keys.length > 0).length > 1, JSON.stringify(holders));
+      } finally {
+        await s.close();
+        disconnect();
+      }
+      const [t, close] = await make(p);
+      try {
+        // A lookup that hits on every master (30 sessions over 16 buckets), so that the sum of
+        // the masters' hits and any one master's differ.
+        const now = Date.now();
+        const records = Array.from({ length: 30 }, () => sampleRecord({ userId: null }, now));
+        for (const r of records) await t.create(r, { maxSessionsPerUser: null, now });
+        for (const r of records) assert.ok((await t.get(r.id, now)).record);
+        const before = await hitsPerMaster();
+        const stats = await t.stats!(Date.now());
+        const after = await hitsPerMaster();
+        assert.ok(stats.server);
+        const { keyspaceHits } = stats.server;
+        assert.ok(
+          keyspaceHits >= sum(before) && keyspaceHits <= sum(after),
+          `${keyspaceHits} is the masters' sum (${before} before, ${after} after)`,
+        );
+        assert.ok(before.every((h) => h > 0) && keyspaceHits > Math.max(...after));
+      } finally {
+        await t.close();
+        close();
+      }
+    });
+  }
+
+  it('past the sample size: a sample of exactly AGE_SAMPLE shared out over the buckets', async () => {
+    const [s, disconnect] = await stores[1]!.make(prefix());
+    try {
+      const now = Date.now();
+      const total = AGE_SAMPLE + 500;
+      const records = Array.from({ length: total }, (_, i) =>
+        sampleRecord({ userId: null, createdAt: now - i * MIN, lastSeenAt: now }, now),
+      );
+      for (let i = 0; i < records.length; i += 100)
+        await Promise.all(
+          records.slice(i, i + 100).map((r) => s.create(r, { maxSessionsPerUser: null, now })),
+        );
+      const stats = await s.stats!(now);
+      assert.equal(stats.activeSessions, total);
+      assert.ok(stats.sessionAge);
+      assert.equal(stats.sessionAge.sampled, true);
+      assert.equal(stats.sessionAge.count, AGE_SAMPLE);
+      // Uniform ages 0..1499 minutes: the sample's median lands near the true one (750).
+      const median = stats.sessionAge.medianMs! / MIN;
+      assert.ok(median > 650 && median < 850, `median ${median} min`);
+      assert.equal(stats.logins?.lastHour, 0);
+    } finally {
+      await s.close();
+      disconnect();
+    }
   });
 });

@@ -1,10 +1,14 @@
 /**
  * The Redis store's walks over every bucket: admin listing (each bucket's most recently active,
- * merged), stats (each bucket's counters, summed) and cleanup (each bucket's expired, in batches).
- * With one bucket each is one script call; with several, one call per bucket, in parallel.
+ * merged), stats (each bucket's counters, summed, then the analytics of ./analytics.ts, which
+ * share the age sample out by each bucket's live sessions) and cleanup (each bucket's expired, in
+ * batches). With one bucket each is one script call (stats two); with several, one call per
+ * bucket, in parallel.
  */
+import { StoreUnavailableError } from '../../core/errors.js';
 import { byRecentActivity } from '../../core/record.js';
 import type { ListResult, StoreStats } from '../../core/types.js';
+import { bucketAnalytics } from './analytics.js';
 import { counterName } from './record-value.js';
 import { type CorruptedReport, recordsReply, strings } from './replies.js';
 import { CLEANUP, LIST, type LuaScript, STATS } from './scripts.js';
@@ -15,9 +19,14 @@ export interface BucketWalkDeps {
   batch: number;
   run(script: LuaScript, tag: string, now: number, args: string[]): Promise<unknown>;
   corrupted: CorruptedReport;
+  /**
+   * Told why stats() leaves analytics out: `no_sample` (ages past the sample size on a server
+   * without ZRANDMEMBER), or the error the analytics script met (the counts are still given).
+   */
+  noAnalytics(why: 'no_sample' | Error): void;
 }
 
-export function bucketWalks({ tags, batch, run, corrupted }: BucketWalkDeps) {
+export function bucketWalks({ tags, batch, run, corrupted, noAnalytics }: BucketWalkDeps) {
   const each = <T>(fn: (tag: string) => Promise<T>) => Promise.all(tags.map(fn));
 
   async function list(offset: number, limit: number, now: number): Promise<ListResult> {
@@ -43,6 +52,7 @@ export function bucketWalks({ tags, batch, run, corrupted }: BucketWalkDeps) {
       byDeviceType: {},
     };
     const groups = { b: stats.byBrowser, o: stats.byOs, t: stats.byDeviceType };
+    const live: number[] = [];
     for (const reply of await each((tag) => run(STATS, tag, now, []))) {
       const [active, countersFlat, subtractFlat] = Array.isArray(reply) ? reply : [];
       const counts = new Map<string, number>();
@@ -51,6 +61,7 @@ export function bucketWalks({ tags, batch, run, corrupted }: BucketWalkDeps) {
       const s = strings(subtractFlat);
       for (let j = 0; j + 1 < s.length; j += 2)
         counts.set(s[j]!, (counts.get(s[j]!) ?? 0) - Number(s[j + 1]));
+      live.push(Number(active));
       stats.activeSessions += Number(active);
       stats.distinctUsers += Math.max(0, counts.get('users') ?? 0);
       stats.anonymousSessions += Math.max(0, counts.get('anon') ?? 0);
@@ -62,7 +73,15 @@ export function bucketWalks({ tags, batch, run, corrupted }: BucketWalkDeps) {
         }
       }
     }
-    return stats;
+    try {
+      const { sessionAge, logins, noSample } = await bucketAnalytics(tags, live, now, run);
+      if (noSample) noAnalytics('no_sample');
+      return { ...stats, ...(sessionAge ? { sessionAge } : {}), logins };
+    } catch (err) {
+      if (!(err instanceof Error) || err instanceof StoreUnavailableError) throw err;
+      noAnalytics(err);
+      return stats;
+    }
   }
 
   async function cleanup(now: number): Promise<number> {

@@ -27,6 +27,8 @@ export interface ScriptClient {
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
   /** A plain command; `key` routes it on a Cluster. */
   command(args: string[], key: string): Promise<unknown>;
+  /** A plain command on every master of a Cluster (in parallel), or on the one server. */
+  eachMaster(args: string[]): Promise<unknown[]>;
   /**
    * `WAIT replicas timeout` on the connection that wrote `routeKey`'s slot: how many replicas
    * acknowledged every write sent before it.
@@ -48,6 +50,8 @@ export interface NodeRedisLike {
   quit?: () => Promise<unknown>;
   destroy?: () => void;
   masters?: unknown;
+  /** A Cluster's connection to one of its `masters`. */
+  nodeClient?: (node: unknown) => Promise<NodeRedisLike> | NodeRedisLike;
   // present on a Sentinel client
   getMasterNode?: () => unknown;
 }
@@ -61,6 +65,8 @@ export interface IoRedisLike {
   disconnect: () => void;
   status?: string;
   isCluster?: boolean;
+  /** A Cluster's node connections. */
+  nodes?: (role: 'master') => IoRedisLike[];
   options?: { host?: string; port?: number; name?: string; sentinels?: unknown[] };
   once: (event: string, listener: (...args: unknown[]) => void) => unknown;
   off?: (event: string, listener: (...args: unknown[]) => void) => unknown;
@@ -206,6 +212,14 @@ export function wrapIoRedis(
         }
       }),
     command: (args, _key) => call(() => client.call(args[0], ...args.slice(1))),
+    eachMaster: (args) =>
+      call(() =>
+        Promise.all(
+          (client.isCluster && client.nodes ? client.nodes('master') : [client]).map((node) =>
+            node.call(args[0], ...args.slice(1)),
+          ),
+        ),
+      ),
     // The option refuses an ioredis Cluster (see `waitReplicas`): a keyless WAIT would go to any node.
     wait: (_key, replicas, timeoutMs) =>
       call(async () => Number(await client.call('WAIT', String(replicas), String(timeoutMs)))),
@@ -253,6 +267,15 @@ export function wrapNodeRedis(
         }
       }),
     command: (args, key) => call(() => send(args, key)),
+    eachMaster: (args) =>
+      call(async () => {
+        if (!cluster || !client.nodeClient || !Array.isArray(client.masters))
+          return [await send(args, '')];
+        const nodeClient = client.nodeClient.bind(client);
+        return Promise.all(
+          client.masters.map(async (master) => (await nodeClient(master)).sendCommand(args)),
+        );
+      }),
     wait: (key, replicas, timeoutMs) =>
       call(async () => Number(await send(['WAIT', String(replicas), String(timeoutMs)], key))),
     async ping(key) {

@@ -28,10 +28,12 @@ import type {
   SessionRecord,
   SessionStore,
   StoreCapabilities,
+  StoreStats,
   TerminationReason,
   TouchPolicy,
 } from '../../core/types.js';
 import { durationOption, positiveInteger, retentionOption } from '../options.js';
+import { AGE_SAMPLE, ANALYTICS } from './analytics.js';
 import { bucketWalks } from './bucket-walks.js';
 import { bucketOfId, bucketOfUser, bucketTags, idMember } from './buckets.js';
 import { REDIS_STORE_NAME, type ScriptClient } from './client.js';
@@ -59,6 +61,7 @@ import {
   STATS,
   TOUCH,
 } from './scripts.js';
+import { serverStats } from './server-info.js';
 import { readSession } from './session-read.js';
 import { cachedReads, trackingSupported } from './tracking.js';
 
@@ -85,7 +88,7 @@ export interface RedisSessionStore extends SessionStore {
 /** The longest idle window a touch may set: 100 years, far inside the layout's integers. */
 const MAX_WINDOW = 100 * 365 * 86_400_000;
 
-const READ_ONLY: ReadonlySet<LuaScript> = new Set([LIST, LIST_USER, STATS]);
+const READ_ONLY: ReadonlySet<LuaScript> = new Set([LIST, LIST_USER, STATS, ANALYTICS]);
 
 function nonNegativeInteger(field: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) < 0)
@@ -183,7 +186,23 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
   const lookup = (id: string, reply: unknown) => lookupReply(id, reply, corrupted);
   const limitArg = (o: CreateOptions) =>
     o.maxSessionsPerUser === null ? '' : String(o.maxSessionsPerUser);
-  const walks = bucketWalks({ tags, batch, run, corrupted });
+  let warnedNoSample = false;
+  function noAnalytics(why: 'no_sample' | Error): void {
+    if (why === 'no_sample') {
+      // Once per store: a dashboard polling stats() would repeat it every few seconds.
+      if (warnedNoSample) return;
+      warnedNoSample = true;
+      logger.warn(
+        { store: REDIS_STORE_NAME },
+        `stats() leaves sessionAge out: past ${AGE_SAMPLE} live sessions the ages are a sample, and this Redis server has no ZRANDMEMBER (Redis 6.2 or later)`,
+      );
+    } else
+      logger.warn(
+        { store: REDIS_STORE_NAME, err: describeError(why) },
+        'stats() leaves the session analytics out',
+      );
+  }
+  const walks = bucketWalks({ tags, batch, run, corrupted, noAnalytics });
 
   async function create(record: SessionRecord, options: CreateOptions): Promise<CreateResult> {
     const reply = await run(CREATE, tagOf(record.id), options.now, [
@@ -325,7 +344,13 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
       return walks.list(offset, query.limit, now);
     },
 
-    stats: (now: number) => walks.stats(now),
+    async stats(now: number): Promise<StoreStats> {
+      const [stats, server] = await Promise.all([
+        walks.stats(now),
+        client().then((c) => serverStats(c)),
+      ]);
+      return { ...stats, server };
+    },
 
     async cleanup(now: number): Promise<number> {
       return walks.cleanup(now);

@@ -6,6 +6,11 @@
  * Separators: \\31 between fields and data members, \\30 between header and data, \\29 between a
  * data member's key and value.
  */
+import { HOUR_MS, LOGIN_HOURS, MINUTE_MS } from '../../core/analytics.js';
+
+/** How long a bucket's login hash lives after its hour starts (the 24 hours shown, and one spare). */
+export const LOGIN_KEY_LIFETIME = (LOGIN_HOURS + 1) * HOUR_MS;
+
 export const PRELUDE = `
 local T = ARGV[1]
 local NOW = tonumber(ARGV[2])
@@ -145,7 +150,20 @@ local function makeRoom(u, limit, evicted, keep)
   end
 end
 
--- Stores value v as session m, replacing whatever m held (live, expired or corrupt).
+-- Counts a login (a session stored for a user with createdAt NOW: core/analytics.ts) in this
+-- bucket's hash of the clock hour, <tag>lg:<hour start>, a field per minute start. The hash
+-- expires ${LOGIN_KEY_LIFETIME} ms after its hour starts, set when a minute's field appears.
+local function countLogin(h)
+  if h[6] == '' or num(h[1]) ~= NOW then return end
+  local hour = NOW - NOW % ${HOUR_MS}
+  local lk = T .. 'lg:' .. fmt(hour)
+  if redis.call('HINCRBY', lk, fmt(NOW - NOW % ${MINUTE_MS}), 1) == 1 then
+    redis.call('PEXPIRE', lk, fmt(math.max(1, hour + ${LOGIN_KEY_LIFETIME} - NOW)))
+  end
+end
+
+-- Stores value v as session m, replacing whatever m held (live, expired or corrupt), and counts
+-- it when it is a login.
 local function add(m, v)
   local h = parse(v)
   local k = skey(m)
@@ -156,6 +174,7 @@ local function add(m, v)
   redis.call('ZADD', AKEY, fmt(num(h[2])), m)
   if h[6] ~= '' then indexUser(h[6], m) end
   tally(h, 1)
+  countLogin(h)
 end
 
 -- Moves live session m (header h) to owner u ('': anonymous): the user indexes and counters follow.

@@ -150,6 +150,13 @@ export function decodeRecord(id: string, value: unknown): SessionRecord | null {
   return isSessionRecord(record) ? record : null;
 }
 
+/** The creation time at the head of a value (the value, or its first field); `null` if malformed. */
+export function createdAtOf(head: string): number | null {
+  const cut = head.indexOf(US);
+  const t = decodeInteger(cut < 0 ? head : head.slice(0, cut));
+  return Number.isNaN(t) ? null : t;
+}
+
 /** A counter field name (`b:<browser>`, `o:<os>`, `t:<type code>`) as the stats report it. */
 export function counterName(field: string): { group: 'b' | 'o' | 't'; name: string } | null {
   const group = field.slice(0, 2);

@@ -10,6 +10,8 @@
  *   <tag>e       sorted set: the bucket's session ids scored by expiry (min of idle and absolute)
  *   <tag>a       sorted set: the bucket's session ids scored by lastSeenAt (admin listing)
  *   <tag>st      hash: the bucket's counters (anon, users, b:<browser>, o:<os>, t:<type code>)
+ *   <tag>lg:<h>  hash: logins stored in this bucket in the clock hour starting at h, a field per
+ *                minute start; expires 25 h after h (read by ./analytics.ts)
  *
  * plus `{<prefix>}v`, the layout version and bucket count, checked when a store connects. `<m>` is
  * the id shortened (./buckets.ts), `<u>` the user id as the value writes it. With one bucket (the
@@ -18,8 +20,8 @@
  * values are opaque strings, so numbers, empty arrays and unicode round-trip exactly.
  *
  * Commands a script executes on the server (EVALSHA included): touch 5, patch 3 (more when it moves
- * the owner), create and destroy about 10 (index and counter upkeep), listing and stats one per
- * session read.
+ * the owner), create and destroy about 10 (index and counter upkeep; a login 1 or 2 more), listing
+ * and stats one per session read.
  */
 import { createHash } from 'node:crypto';
 import { PRELUDE } from './lua-prelude.js';
@@ -30,7 +32,8 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(name: string, body: string): LuaScript {
+/** A script on one bucket: the prelude, then `body`. */
+export function script(name: string, body: string): LuaScript {
   const source = `${PRELUDE}\n${body}`;
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
