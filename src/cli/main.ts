@@ -47,8 +47,8 @@ set), SESSION_FILE_DIR, SESSION_COOKIE_SECRETS. An unknown SESSION_*, REDIS_* or
 variable is a warning.
 
 Exit codes: 0 ok, 1 check failed or nothing matched (revoke of no live session), 2 usage (an
-ambiguous id prefix too), 3 configuration or setup (a missing SQLite file or session table),
-4 backend unavailable.
+ambiguous id prefix too), 3 configuration or setup (a client package that is not installed, an
+SQLite folder that does not exist, a missing SQLite file or session table), 4 backend unavailable.
 `;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
