@@ -119,6 +119,7 @@ export function createSettings(defaults: TimeoutDefaults, own: OwnTimeouts): Rec
     idleTimeout: own.idle ?? defaults.idleTimeout,
     absoluteTimeout: own.absolute ?? defaults.absoluteTimeout,
     csrf: defaults.csrf,
+    idFits: defaults.idFits,
   };
 }
 
@@ -158,7 +159,12 @@ export function regenerateSettings(
         ? undefined
         : old.absoluteExpiresAt;
   return {
-    settings: { idleTimeout, absoluteTimeout: defaults.absoluteTimeout, csrf: defaults.csrf },
+    settings: {
+      idleTimeout,
+      absoluteTimeout: defaults.absoluteTimeout,
+      csrf: defaults.csrf,
+      idFits: defaults.idFits,
+    },
     absolute,
   };
 }
