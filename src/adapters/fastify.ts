@@ -15,7 +15,7 @@ import type {
 import type { SessionManager } from '../core/manager-api.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
-import { createSessionHttp, type HttpRequestLike } from '../http/handler.js';
+import { createSessionHttp, type HttpRequestLike, isSafeMethod } from '../http/handler.js';
 import type { SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
@@ -101,19 +101,16 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   // match, is decided here, so a huge body is never read for it. The refusal is thrown to the
   // error handler, so this needs ours; without it the check waits for preHandler.
   const checkedEarly = new WeakSet<FastifyRequest>();
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
-    if (!errorHandler) return payload;
+  const checkEarly = async (request: FastifyRequest) => {
     const req = requests.get(request);
-    if (!req || !request.session || request.routeOptions.config.csrf === false) return payload;
-    if (http.csrfFromHeader(req) === undefined && request.session.hasCsrfToken) return payload;
+    if (!req || !request.session || request.routeOptions.config.csrf === false) return;
+    if (http.csrfFromHeader(req) === undefined && request.session.hasCsrfToken) return;
     checkedEarly.add(request);
     // A refusal is thrown: answered by the error handler, and the body parser never runs (a
     // reply sent from this hook would not stop it while onSend saves the session).
     await http.checkCsrf(req, request.session);
-    return payload;
-  });
-
-  fastify.addHook('preHandler', async (request, reply) => {
+  };
+  const checkBeforeHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = requests.get(request)!;
     if (request.routeOptions.config.csrf === false || checkedEarly.has(request)) return;
     try {
@@ -127,6 +124,16 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
       if (!answer) throw err;
       return send(reply, answer);
     }
+  };
+  // Both CSRF hooks take callbacks, so a read (a safe method: no CSRF to check) goes through them
+  // without a promise, a WeakMap lookup or Fastify's per-call `routeOptions` object.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!errorHandler || isSafeMethod(request.method)) return done(null, payload);
+    checkEarly(request).then(() => done(null, payload), done);
+  });
+  fastify.addHook('preHandler', (request, reply, done) => {
+    if (isSafeMethod(request.method)) return done();
+    checkBeforeHandler(request, reply).then(() => done(), done);
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {
