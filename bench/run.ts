@@ -10,13 +10,13 @@
  *   BENCH_QUICK=1 npm run bench      (1 s runs, one round, small sizes; figures not for quoting)
  *   BENCH_ALLOW_BUSY=1 npm run bench (on a busy machine; results.md says so)
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisCli, startRedis } from '../test/support/redis-servers.js';
 import { runCleanupGrowth } from './cleanup-growth.js';
+import { compileLibrary } from './compile.js';
 import { runHttp } from './http.js';
 import { memoryReadCeiling, runInProcess } from './in-process.js';
 import { postgresVersion } from './postgres.js';
@@ -43,35 +43,6 @@ async function machine(redisPort: number, quietness: Quietness): Promise<Machine
     maxLoad: quietness.limit,
     date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   };
-}
-
-/** The HTTP servers run the library as users do: compiled JavaScript, not tsx-transformed source. */
-function compileLibrary(): string {
-  const out = join(root, 'test-output', 'bench-lib');
-  log(`compiling src to ${out}`);
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(root, 'tsconfig.build.json'),
-        '--outDir',
-        out,
-        '--sourceMap',
-        'false',
-        '--declaration',
-        'false',
-      ],
-      { stdio: 'pipe' },
-    );
-  } catch (err) {
-    // Type errors still emit JavaScript; only a missing output is fatal (checked by the import).
-    log(
-      `tsc reported errors (output still written): ${String((err as Error).message).slice(0, 200)}`,
-    );
-  }
-  return out;
 }
 
 // Before anything of ours loads the CPU (the compile included).
