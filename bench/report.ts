@@ -263,6 +263,8 @@ export function markdown(r: Results, checks: TargetCheck[]): string {
     '```sh',
     'npm run bench                  # everything, writes bench/results.md',
     'BENCH_QUICK=1 npm run bench    # a short, small try-out',
+    'BENCH_ALLOW_BUSY=1 npm run bench   # on a busy machine (results.md says so)',
+    'npx tsx bench/adapter-cost.ts express,fastify,hono --profile   # adapter CPU per read, in process',
     'npx tsx bench/profile.ts fastify tessera-redis read   # one server under load with --cpu-prof',
     'npx tsx bench/redis-client-choice.ts                  # node-redis vs ioredis on the store scripts',
     '```',
