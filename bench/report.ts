@@ -154,7 +154,7 @@ export function markdown(r: Results, checks: TargetCheck[]): string {
     '',
     m.quiet
       ? `A quiet machine: the 1-minute load average was at most ${m.maxLoad} when the run started.`
-      : `**NOT A QUIET MACHINE**: the 1-minute load average was above ${m.maxLoad} when the run started (run with \`BENCH_ALLOW_BUSY=1\`). Other work competed for the CPU: these figures are not for quoting.`,
+      : `**NOT A QUIET MACHINE**: the 1-minute load average was above ${m.maxLoad} when the run started (run with \`BENCH_ALLOW_BUSY=1\` or \`BENCH_QUICK=1\`). Other work competed for the CPU: these figures are not for quoting.`,
     '',
     'Every figure is the **median of ' +
       `${settings.runs} runs** with (min–max). Ratios are taken run by run (the same round of the same run) and then summarised. ` +
