@@ -9,15 +9,17 @@
  *
  *   tsx bench/http-server.ts <express|fastify|hono> <variant> <port> [redis port]
  *
- * Variants: `plain` (no session), `tessera-redis`, `tessera-memory`, `express-session` (with
- * connect-redis), `fastify-session` (@fastify/session with connect-redis, `rolling: false`) and
- * `fastify-session-rolling` (the same with its default `rolling: true`).
+ * Variants (bench/variants.ts): `plain` (no session; its routes answer constants of the same
+ * shape), `tessera-redis` (local cache off), `tessera-redis-cache` (local cache on),
+ * `tessera-memory`, `express-session` (with connect-redis), `fastify-session` (@fastify/session
+ * with connect-redis, `rolling: false`) and `fastify-session-rolling` (its default `rolling: true`).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { SessionManager } from '../src/core/manager-api.js';
 import type { SessionStore } from '../src/core/types.js';
+import { type Framework, REDIS_LOCAL_CACHE, type Variant } from './variants.js';
 
 /**
  * Tessera is loaded from `BENCH_LIB` (a folder compiled from src by bench/run.ts, what users run)
@@ -30,15 +32,6 @@ const { createMemoryStore } =
   await lib<typeof import('../src/stores/memory.js')>('stores/memory.js');
 const { createRedisStore } =
   await lib<typeof import('../src/stores/redis/index.js')>('stores/redis/index.js');
-
-export type Framework = 'express' | 'fastify' | 'hono';
-export type Variant =
-  | 'plain'
-  | 'tessera-redis'
-  | 'tessera-memory'
-  | 'express-session'
-  | 'fastify-session'
-  | 'fastify-session-rolling';
 
 const [framework, variant, portArg, redisPortArg] = process.argv.slice(2) as [
   Framework,
@@ -57,10 +50,14 @@ let served = 0;
 const countRequests = (server: Server) => server.on('request', () => served++);
 
 function tesseraManager(): SessionManager {
+  const cache =
+    variant === 'tessera-redis-cache'
+      ? (REDIS_LOCAL_CACHE.on ?? REDIS_LOCAL_CACHE.off)
+      : REDIS_LOCAL_CACHE.off;
   const store: SessionStore =
-    variant === 'tessera-redis'
-      ? createRedisStore({ port: redisPort, prefix: `bench-${framework}:` })
-      : createMemoryStore({ maxSessions: 1_000_000 });
+    variant === 'tessera-memory'
+      ? createMemoryStore({ maxSessions: 1_000_000 })
+      : createRedisStore({ port: redisPort, prefix: `bench-${framework}-${variant}:`, ...cache });
   // Every request comes from 127.0.0.1 with the same User-Agent, as in production behind a proxy.
   return createSessionManager({ store, cleanupInterval: false, rateLimit: false });
 }

@@ -1,41 +1,22 @@
 /**
  * HTTP throughput with autocannon at 50 connections: each framework plain, with its usual session
- * library on Redis, and with Tessera on Redis and on memory, all in the same run and interleaved
+ * library on Redis, and with Tessera on Redis (local cache on and off) and on memory, all in the
+ * same run and interleaved
  * round by round, so every figure is also a ratio to its own framework's plain baseline. Servers
  * are child processes (bench/http-server.ts); each reports its own CPU time, which gives server
  * CPU µs per request, steadier than req/s on a shared machine. Redis commands per request come
- * from `INFO commandstats` around each run.
+ * from `INFO commandstats` around each run. autocannon sends fixed, prebuilt requests (one per
+ * session, no per-request callback), so the generator's own cost does not dilute the ratios.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import autocannon, { type RawRequest } from 'autocannon';
 import { freePort } from '../test/support/services.js';
-import type { Framework, Variant } from './http-server.js';
 import { commandCounts, commandDelta } from './redis-commands.js';
 import { type Figure, figure, log, settings } from './stats.js';
+import { FRAMEWORKS, type Framework, usesRedis, VARIANT_LABEL, type Variant } from './variants.js';
 
 export type Scenario = 'read' | 'write';
-
-export const FRAMEWORKS: Record<Framework, Variant[]> = {
-  express: ['plain', 'express-session', 'tessera-redis', 'tessera-memory'],
-  fastify: [
-    'plain',
-    'fastify-session-rolling',
-    'fastify-session',
-    'tessera-redis',
-    'tessera-memory',
-  ],
-  hono: ['plain', 'tessera-redis', 'tessera-memory'],
-};
-
-export const VARIANT_LABEL: Record<Variant, string> = {
-  plain: 'plain',
-  'express-session': 'express-session + connect-redis',
-  'fastify-session': '@fastify/session + connect-redis (rolling off)',
-  'fastify-session-rolling': '@fastify/session + connect-redis (default, rolling on)',
-  'tessera-redis': 'Tessera (Redis)',
-  'tessera-memory': 'Tessera (memory)',
-};
 
 export interface HttpRow {
   framework: Framework;
@@ -143,34 +124,28 @@ interface Sample {
   failures: number;
 }
 
+/**
+ * The requests autocannon sends: one fixed request per established session, built into a buffer
+ * once; every connection walks the list in turn. No `setupRequest`, so the generator spends no
+ * JavaScript of ours per request and its own cost stays as small as a plain route's.
+ */
+function requestList(server: Server, scenario: Scenario): RawRequest[] {
+  return server.sessions.map(
+    (s): RawRequest =>
+      scenario === 'read'
+        ? { method: 'GET', path: '/read', headers: { cookie: s.cookie } }
+        : { method: 'POST', path: '/write', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } },
+  );
+}
+
 async function load(server: Server, scenario: Scenario, seconds: number, redisPort: number) {
-  let turn = 0;
-  const next = () => server.sessions[turn++ % server.sessions.length]!;
-  const request =
-    scenario === 'read'
-      ? {
-          method: 'GET',
-          path: '/read',
-          setupRequest: (req: { headers?: Record<string, string> }) => {
-            const s = next();
-            return { ...req, headers: { cookie: s.cookie } };
-          },
-        }
-      : {
-          method: 'POST',
-          path: '/write',
-          setupRequest: (req: { headers?: Record<string, string> }) => {
-            const s = next();
-            return { ...req, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } };
-          },
-        };
   const before = await server.stats();
   const redisBefore = await commandCounts(redisPort);
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
     duration: seconds,
-    requests: [request],
+    requests: requestList(server, scenario),
   });
   // Let the requests still in flight when the load stopped finish, so the counts line up.
   await new Promise((r) => setTimeout(r, 200));
@@ -221,16 +196,16 @@ export async function runHttp(redisPort: number): Promise<HttpRow[]> {
         }
         for (const s of servers) {
           const list = samples.get(`${s.variant}/${scenario}`)!;
-          const usesRedis = s.variant !== 'plain' && s.variant !== 'tessera-memory';
+          const redis = usesRedis(s.variant);
           rows.push({
             framework,
             variant: s.variant,
             scenario,
             rps: figure(list.map((x) => x.rps)),
             cpuUs: figure(list.map((x) => x.cpuUs)),
-            roundTrips: usesRedis ? figure(list.map((x) => x.roundTrips)) : null,
-            executed: usesRedis ? figure(list.map((x) => x.executed)) : null,
-            commands: usesRedis ? list[list.length - 1]!.commands : {},
+            roundTrips: redis ? figure(list.map((x) => x.roundTrips)) : null,
+            executed: redis ? figure(list.map((x) => x.executed)) : null,
+            commands: redis ? list[list.length - 1]!.commands : {},
             failures: list.reduce((n, x) => n + x.failures, 0),
           });
         }

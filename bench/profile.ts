@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startRedis } from '../test/support/redis-servers.js';
 import { freePort, waitForPort } from '../test/support/services.js';
+import { topSelfTime } from './cpu-profile.js';
 
 const [framework = 'fastify', variant = 'tessera-memory', scenario = 'read', secondsArg, outArg] =
   process.argv.slice(2);
@@ -19,46 +20,6 @@ const seconds = Number(secondsArg ?? 5);
 const out = outArg ?? join('test-output', 'profiles', `${framework}-${variant}-${scenario}`);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Self time per request (µs) of the heaviest functions, and of each package/folder. */
-function topSelfTime(file: string, requests: number, count = 30): string[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  const byPlace = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const f = byId.get(id)!.callFrame;
-    if (f.functionName === '(idle)') return;
-    const url = f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/work\/main\//, '');
-    const key = `${f.functionName || '(anonymous)'} ${url}:${f.lineNumber + 1}`;
-    const us = profile.timeDeltas[i] ?? 0;
-    self.set(key, (self.get(key) ?? 0) + us);
-    const place =
-      url === ''
-        ? '(native)'
-        : url
-            .split('/')
-            .slice(0, url.startsWith('@') ? 2 : 1)
-            .join('/');
-    byPlace.set(place, (byPlace.get(place) ?? 0) + us);
-  });
-  const lines = (m: Map<string, number>, n: number) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, us]) => `${(us / requests).toFixed(2).padStart(8)} µs/req  ${k}`);
-  return ['by place:', ...lines(byPlace, 12), 'by function:', ...lines(self, count)];
-}
 
 let requests = 1;
 const redis = await startRedis();
@@ -113,5 +74,5 @@ const file = readdirSync(out)
   .sort((a, b) => b.size - a.size)[0]?.f;
 if (file) {
   console.log(`profile: ${join(out, file)}`);
-  console.log(topSelfTime(join(out, file), requests).join('\n'));
+  console.log(topSelfTime(JSON.parse(readFileSync(join(out, file), 'utf8')), requests).join('\n'));
 }

@@ -30,14 +30,22 @@ export function difference(a: Figure, b: Figure): Figure {
 
 const QUICK = process.env.BENCH_QUICK === '1';
 // While developing, BENCH_FRAMEWORKS=fastify,hono and BENCH_VARIANTS=plain,tessera-memory narrow
-// the HTTP part; BENCH_RUNS and BENCH_HTTP_SECONDS change the run count and length.
+// the HTTP part; BENCH_RUNS and BENCH_HTTP_SECONDS change the run count and length;
+// BENCH_ALLOW_BUSY=1 runs on a busy machine (see bench/quiet.ts).
 
 export const settings = {
   quick: QUICK,
   /** Runs per figure (the median of these is reported). */
-  runs: Number(process.env.BENCH_RUNS ?? 3),
-  /** Seconds of load per HTTP run. */
-  httpSeconds: Number(process.env.BENCH_HTTP_SECONDS ?? (QUICK ? 1 : 4)),
+  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3)),
+  /**
+   * Seconds of load per HTTP run: 3 keeps the whole run near 11 minutes with 15 server variants
+   * (each run is still tens of thousands of requests).
+   */
+  httpSeconds: Number(process.env.BENCH_HTTP_SECONDS ?? (QUICK ? 1 : 3)),
+  /** The highest 1-minute load average of a quiet machine (bench/quiet.ts). */
+  maxLoad: Number(process.env.BENCH_MAX_LOAD ?? 0.5),
+  /** Run on a busy machine anyway, with a warning (`BENCH_ALLOW_BUSY=1`). */
+  allowBusy: process.env.BENCH_ALLOW_BUSY === '1',
   /** Seconds per in-process timed case. */
   inProcessSeconds: QUICK ? 0.3 : 1,
   /** Sessions written for the bytes-per-session figure. */

@@ -12,7 +12,12 @@ import type { SessionManager } from '../core/manager-api.js';
 import { type KnownKeys, rejectUnknownKeys } from '../core/strict-options.js';
 import type { SessionData } from '../core/types.js';
 import type { AppSessionData } from '../http/app-data.js';
-import { createSessionHttp, type HttpRequestLike, type SessionHttp } from '../http/handler.js';
+import {
+  createSessionHttp,
+  type HttpRequestLike,
+  isSafeMethod,
+  type SessionHttp,
+} from '../http/handler.js';
 import { HTTP_KNOWN_KEYS, type SessionHttpOptions } from '../http/http-options.js';
 import type { ErrorAnswer } from '../http/responses.js';
 import type { RequestSession } from '../http/session.js';
@@ -201,18 +206,20 @@ export function tesseraSession<Data extends SessionData = SessionData>(
     try {
       session = await http.load(request);
       (req as unknown as { session: RequestSession<Data> }).session = session;
-      await http.checkCsrf(request, session, async (field) => {
-        if (!http.hasFormBody(request)) return undefined;
-        let body = req.body as Record<string, unknown> | undefined;
-        if (
-          body === undefined &&
-          request.header('content-type')?.startsWith('application/x-www-form-urlencoded')
-        ) {
-          const form = await readForm(req, http.formLimit);
-          if (form) req.body = body = form;
-        }
-        return body?.[field];
-      });
+      // A read needs no CSRF step: no closure, no await.
+      if (!isSafeMethod(request.method))
+        await http.checkCsrf(request, session, async (field) => {
+          if (!http.hasFormBody(request)) return undefined;
+          let body = req.body as Record<string, unknown> | undefined;
+          if (
+            body === undefined &&
+            request.header('content-type')?.startsWith('application/x-www-form-urlencoded')
+          ) {
+            const form = await readForm(req, http.formLimit);
+            if (form) req.body = body = form;
+          }
+          return body?.[field];
+        });
     } catch (err) {
       const answer = http.answerError(err, request);
       // The rest of a refused form is not read: the connection closes after the answer.

@@ -41,6 +41,14 @@ export interface HttpRequestLike {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
+/**
+ * Whether a method never needs a CSRF token (`needsCsrf` is false for it whatever the session):
+ * lets an adapter skip its CSRF step on reads without a promise or a hook's work.
+ */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method.toUpperCase());
+}
+
 export interface SessionHttp<Data extends SessionData = SessionData> {
   manager: SessionManager<Data>;
   /**
@@ -225,7 +233,7 @@ export function createSessionHttp<Data extends SessionData>(
 
     needsCsrf(request, session) {
       if (!manager.settings.csrf) return false;
-      if (SAFE_METHODS.has(request.method.toUpperCase())) return false;
+      if (isSafeMethod(request.method)) return false;
       if (session.source === 'bearer') return false;
       return !skipCsrf({ method: request.method, path: request.path });
     },
