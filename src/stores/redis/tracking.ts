@@ -191,7 +191,9 @@ export function cachedReads(
   // Opened at the first read, so a store that only writes (or a process that is starting) does
   // not pay for a second connection before it needs it.
   let opened: Promise<ScriptClient> | undefined;
+  let closed = false;
   const reader = () => {
+    if (closed) return Promise.reject(new StoreError('redis', 'the store is closed'));
     opened ??= Promise.all([trackingHooks(cache), nodeRedisClient()]).then(([hooks, client]) =>
       duplicateClient(client, hooks, timeoutMs, retryDelay, logger),
     );
@@ -257,9 +259,12 @@ export function cachedReads(
     },
     stats: () => cache.stats(),
     async close() {
+      closed = true;
       cache.connectionLost();
       const client = await opened?.catch(() => undefined);
-      await client?.close();
+      // Destroyed, not closed gracefully: a close() while the connection is still being made (a
+      // probe in flight) would leave node-redis reconnecting and the process unable to exit.
+      client?.nodeRedis?.destroy?.();
     },
   };
 }
