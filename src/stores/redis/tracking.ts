@@ -194,9 +194,18 @@ export function cachedReads(
   let closed = false;
   const reader = () => {
     if (closed) return Promise.reject(new StoreError('redis', 'the store is closed'));
-    opened ??= Promise.all([trackingHooks(cache), nodeRedisClient()]).then(([hooks, client]) =>
-      duplicateClient(client, hooks, timeoutMs, retryDelay, logger),
-    );
+    if (opened === undefined) {
+      opened = Promise.all([trackingHooks(cache), nodeRedisClient()]).then(([hooks, client]) =>
+        duplicateClient(client, hooks, timeoutMs, retryDelay, logger),
+      );
+      // Reads then stay uncached, through the store's other connection; say why once.
+      opened.catch((err: unknown) =>
+        logger.warn(
+          { store: 'redis', err: describeError(err) },
+          'the local cache cannot open its tracking connection: reads are not cached',
+        ),
+      );
+    }
     return opened;
   };
 
