@@ -191,10 +191,21 @@ export function cachedReads(
   // Opened at the first read, so a store that only writes (or a process that is starting) does
   // not pay for a second connection before it needs it.
   let opened: Promise<ScriptClient> | undefined;
+  let closed = false;
   const reader = () => {
-    opened ??= Promise.all([trackingHooks(cache), nodeRedisClient()]).then(([hooks, client]) =>
-      duplicateClient(client, hooks, timeoutMs, retryDelay, logger),
-    );
+    if (closed) return Promise.reject(new StoreError('redis', 'the store is closed'));
+    if (opened === undefined) {
+      opened = Promise.all([trackingHooks(cache), nodeRedisClient()]).then(([hooks, client]) =>
+        duplicateClient(client, hooks, timeoutMs, retryDelay, logger),
+      );
+      // Reads then stay uncached, through the store's other connection; say why once.
+      opened.catch((err: unknown) =>
+        logger.warn(
+          { store: 'redis', err: describeError(err) },
+          'the local cache cannot open its tracking connection: reads are not cached',
+        ),
+      );
+    }
     return opened;
   };
 
@@ -257,9 +268,12 @@ export function cachedReads(
     },
     stats: () => cache.stats(),
     async close() {
+      closed = true;
       cache.connectionLost();
       const client = await opened?.catch(() => undefined);
-      await client?.close();
+      // Destroyed, not closed gracefully: a close() while the connection is still being made (a
+      // probe in flight) would leave node-redis reconnecting and the process unable to exit.
+      client?.nodeRedis?.destroy?.();
     },
   };
 }
