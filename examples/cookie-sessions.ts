@@ -10,8 +10,9 @@ import { escapeHtml } from 'tessera-session/http';
 const cookies = createCookieStore({
   // Every server of the app gets the same secrets; the first seals, all open (rotate by prepending).
   secrets: process.env.SESSION_COOKIE_SECRETS?.split(',') ?? [randomBytes(32).toString('base64')],
-  // "Log out everywhere" needs a per-user counter on the server: memory for one process,
-  // createRedisRateLimitStore() (tessera-session/redis) shared by several.
+  // "Log out everywhere" needs a per-user counter on the server: memory for ONE process only (a
+  // second process would see every cookie as revoked); createRedisRateLimitStore()
+  // (tessera-session/redis) shared by several.
   generations: generationsFromRateLimitStore(createMemoryRateLimitStore()),
 });
 const manager = createSessionManager({ store: cookies.sessionStore() });

@@ -71,10 +71,11 @@ const FASTIFY_KNOWN_KEYS = {
 
 function requestLike(request: FastifyRequest): HttpRequestLike {
   const url = request.url;
-  const q = url.indexOf('?');
+  // The path ends at the query or a fragment, where Fastify's router ends it too.
+  const end = url.search(/[?#]/);
   return {
     method: request.method,
-    path: q === -1 ? url : url.slice(0, q),
+    path: end === -1 ? url : url.slice(0, end),
     header: (name) => {
       const value = request.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;

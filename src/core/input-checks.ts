@@ -22,6 +22,9 @@ export const MAX_VALUE_DEPTH = 100;
  * Throws `InvalidInputError` naming the argument.
  */
 export function checkInput(userId: string | null | undefined, keys: Iterable<string>): void {
+  // Checked at run time too: an app passing `req.body.user` from a parser that builds objects.
+  if (userId !== null && userId !== undefined && typeof userId !== 'string')
+    throw new InvalidInputError('userId', `must be a string or null, got ${typeof userId}`);
   if (typeof userId === 'string') {
     if (LONE_SURROGATE.test(userId))
       throw new InvalidInputError('userId', 'is not well-formed Unicode (a lone surrogate)');
@@ -79,4 +82,13 @@ export function checkData(data: Record<string, unknown>): void {
 export function checkDataSize(data: SessionData, limit: number): void {
   const bytes = dataBytes(data);
   if (bytes > limit) throw new DataTooLargeError(bytes, limit);
+}
+
+/** The client's address and user agent, as given to `create` and `regenerate`: strings or null. */
+export function checkRequestInfo(info: { ip?: unknown; userAgent?: unknown }): void {
+  for (const field of ['ip', 'userAgent'] as const) {
+    const value = info[field];
+    if (value !== null && value !== undefined && typeof value !== 'string')
+      throw new InvalidInputError(field, `must be a string or null, got ${typeof value}`);
+  }
 }

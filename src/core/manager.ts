@@ -9,7 +9,7 @@ import { canonicalIp } from './client-keys.js';
 import { carriedData, checkKeepData } from './data-carry.js';
 import { DataTooLargeError } from './errors.js';
 import { SessionEventBus, type SessionEventListener, type SessionEventName } from './events.js';
-import { checkData, checkDataSize, checkInput } from './input-checks.js';
+import { checkData, checkDataSize, checkInput, checkRequestInfo } from './input-checks.js';
 import { describeError, silentLogger } from './logger.js';
 import { createLoginLimiter, unlimitedLogins } from './login-limiter.js';
 import type { ManagerCounters, Session, SessionManager } from './manager-api.js';
@@ -169,6 +169,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
     async create(input = {}) {
       checkCallOptions('create', input);
       checkInput(input.userId, []);
+      checkRequestInfo(input);
       checkData(input.data ?? {});
       const own = checkTimeouts(config, input);
       sizeChecked(null, input.data ?? {});
@@ -278,6 +279,7 @@ export function createSessionManagerWith<Data extends SessionData = SessionData>
       checkCallOptions('regenerate', options);
       if (!isWellFormedToken(token)) return null;
       checkInput(options.userId, []);
+      checkRequestInfo(options);
       const keepData = checkKeepData(options.keepData);
       const own = checkTimeouts(config, options);
       const oldId = sessionIdFor(token);

@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 import { tesseraSession } from '../../src/adapters/fastify.js';
 import { RateLimitedError } from '../../src/core/errors.js';
+import { createSessionManager } from '../../src/index.js';
 import {
   keepOption,
   nested,
@@ -10,6 +12,7 @@ import {
   verifyPassword,
 } from './adapter-helpers.js';
 import { testAdapter } from './adapter-suite.js';
+import { rawStatus } from './http-client.js';
 
 describe('Fastify adapter', () => {
   testAdapter('fastify', async (manager, options) => {
@@ -87,5 +90,27 @@ describe('Fastify adapter', () => {
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     return { url, close: () => app.close() };
+  });
+});
+
+describe('Fastify adapter: exclude sees the path the router sees', () => {
+  it('a "#" in the raw request line does not make a route excluded (CSRF is still checked)', async () => {
+    const manager = createSessionManager({});
+    const app = Fastify();
+    await app.register(tesseraSession, { manager, exclude: ['/*.ico'] });
+    app.post('/ping', async () => 'pinged');
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const status = await rawStatus(
+        url,
+        Buffer.from(
+          'POST /ping#.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      assert.equal(status, 403, 'refused by the CSRF check, not run without a session');
+    } finally {
+      await app.close();
+      await manager.close();
+    }
   });
 });

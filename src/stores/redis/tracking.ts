@@ -273,7 +273,12 @@ export function cachedReads(
       const client = await opened?.catch(() => undefined);
       // Destroyed, not closed gracefully: a close() while the connection is still being made (a
       // probe in flight) would leave node-redis reconnecting and the process unable to exit.
-      client?.nodeRedis?.destroy?.();
+      try {
+        client?.nodeRedis?.destroy?.();
+      } catch (err) {
+        // A Cluster duplicate still setting up its nodes can throw here; it is discarded anyway.
+        logger.debug({ store: 'redis', err: describeError(err) }, 'tracking connection destroy');
+      }
     },
   };
 }

@@ -1,0 +1,14 @@
+import express from 'express';
+import { createSessionManager } from 'tessera-session';
+import { createRedisStore } from 'tessera-session/redis';
+import { sessionOf, tesseraSession } from 'tessera-session/express';
+const store = createRedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'ucheck:' });
+const manager = createSessionManager({ store });
+const sessions = tesseraSession(manager, { mode: 'development' });
+const app = express(); app.use(sessions);
+app.get('/', (req, res) => { const s = sessionOf(req); res.json({ port: process.env.PORT, user: s.userId, miss: s.miss, csrf: s.csrfToken }); });
+app.get('/cache', (_req, res) => { res.json((store as any).localCacheStats?.() ?? 'no localCacheStats'); });
+app.post('/login', async (req, res) => { await sessionOf(req).regenerate({ userId: 'ivy' }); res.json({ ok: true }); });
+app.post('/logout', async (req, res) => { await sessionOf(req).destroy(); res.json({ ok: true }); });
+app.use(sessions.errors);
+app.listen(Number(process.env.PORT), '127.0.0.1');
