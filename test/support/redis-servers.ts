@@ -25,7 +25,9 @@ export function redisCli(args: string[], timeoutMs = 15_000): Promise<string> {
       err += c.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the process can exit before its output has all been read, and a long
+    // `--scan` then came back cut short on a loaded machine.
+    child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
       else reject(new Error(`redis-cli ${args.join(' ')} exited ${code}: ${err || out}`));
