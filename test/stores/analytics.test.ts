@@ -391,7 +391,12 @@ describe.skipIf(!clusterOk)('analytics: Redis Cluster (16 buckets over 3 masters
           keyspaceHits >= sum(before) && keyspaceHits <= sum(after),
           `${keyspaceHits} is the masters' sum (${before} before, ${after} after)`,
         );
-        assert.ok(before.every((h) => h > 0) && keyspaceHits > Math.max(...after));
+        // More than any one master had: a sum. (Not `after`: the stats call's own reads, run beside
+        // its INFO, can raise one master's hits past the figure INFO gave.)
+        assert.ok(
+          before.every((h) => h > 0) && keyspaceHits > Math.max(...before),
+          `${keyspaceHits} against ${before} before`,
+        );
       } finally {
         await t.close();
         close();

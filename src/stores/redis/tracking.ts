@@ -270,15 +270,29 @@ export function cachedReads(
     async close() {
       closed = true;
       cache.connectionLost();
-      const client = await opened?.catch(() => undefined);
       // Destroyed, not closed gracefully: a close() while the connection is still being made (a
       // probe in flight) would leave node-redis reconnecting and the process unable to exit.
-      try {
-        client?.nodeRedis?.destroy?.();
-      } catch (err) {
-        // A Cluster duplicate still setting up its nodes can throw here; it is discarded anyway.
-        logger.debug({ store: 'redis', err: describeError(err) }, 'tracking connection destroy');
-      }
+      const destroy = (client: ScriptClient | undefined) => {
+        try {
+          client?.nodeRedis?.destroy?.();
+        } catch (err) {
+          // A Cluster duplicate still setting up its nodes can throw here; it is discarded anyway.
+          logger.debug({ store: 'redis', err: describeError(err) }, 'tracking connection destroy');
+        }
+      };
+      const pending = opened?.catch(() => undefined);
+      // A connection still being made to a server that never answers must not hold close() up:
+      // wait at most the command timeout, and destroy it whenever it does settle.
+      let timer: NodeJS.Timeout | undefined;
+      const client = await Promise.race([
+        pending,
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs, undefined);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (client) destroy(client);
+      else void pending?.then(destroy);
     },
   };
 }
