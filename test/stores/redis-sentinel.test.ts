@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { SessionStore } from '../../src/core/types.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 import { sampleRecord, testSessionStore } from '../../src/testing/index.js';
-import { type RedisSentinelSet, startRedisSentinel } from '../support/redis-servers.js';
+import { type RedisSentinelSet, redisCli, startRedisSentinel } from '../support/redis-servers.js';
 import { requireCommand } from '../support/services.js';
 
 const ok =
@@ -84,6 +84,13 @@ describe.skipIf(!ok)('redis store behind Sentinel', () => {
       const oldMaster = await set.currentMasterPort();
       const newMaster = await set.failover();
       assert.notEqual(newMaster, oldMaster);
+      // Until the old master is reconfigured as a replica it still accepts writes, which its resync
+      // then discards (Redis replicates asynchronously; `waitReplicas` is the store's answer to
+      // that): the writes below are made once it no longer can.
+      await eventually(async () => {
+        const role = await redisCli(['-p', String(oldMaster), 'role']);
+        if (!role.startsWith('slave')) throw new Error(`old master still ${role.split('\n')[0]}`);
+      });
       for (const s of stores) {
         for (const r of before) {
           const found = await eventually(() => s.get(r.id, now));
