@@ -228,21 +228,28 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       return next(err);
     }
 
-    holdResponse(
-      res,
-      async () => {
-        try {
-          const cookies = await http.commit(request, session);
-          for (const cookie of cookies) res.append('Set-Cookie', cookie);
-          return null;
-        } catch (err) {
-          const answer = http.answerError(err, request);
-          if (!answer) throw err;
-          return answer;
-        }
-      },
-      (err) => next(err),
-    );
+    const commit = async (): Promise<ErrorAnswer | null> => {
+      try {
+        const cookies = await http.commit(request, session);
+        for (const cookie of cookies) res.append('Set-Cookie', cookie);
+        return null;
+      } catch (err) {
+        const answer = http.answerError(err, request);
+        if (!answer) throw err;
+        return answer;
+      }
+    };
+    const fail = (err: unknown) => next(err);
+    // Holding a response patches it (writeHead, write, end), which costs more than the rest of
+    // the middleware together: a request that has nothing to commit is held only from its first
+    // change, and a change made after the response started is refused as after a commit.
+    if (http.needsCommit(session)) holdResponse(res, commit, fail);
+    else
+      session.watchChanges(() => {
+        if (res.headersSent) return false;
+        holdResponse(res, commit, fail);
+        return true;
+      });
     next();
   };
 

@@ -86,6 +86,11 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
   readonly csrfField: string;
   /** The most bytes of a form body read to find the CSRF field (`formLimit`). */
   readonly formLimit: number;
+  /**
+   * Whether `commit` has anything to do for this request yet (a change to save, a cookie to set or
+   * clear): an adapter that must hold the response to commit can skip holding it when not.
+   */
+  needsCommit(session: RequestSession<Data>): boolean;
   /** Saves the session's delta and returns the Set-Cookie header values for the response. */
   commit(request: HttpRequestLike, session: RequestSession<Data>): Promise<string[]>;
   /** The 403/429/503/400 answers, JSON or HTML by `Accept` (the built-in page). */
@@ -258,6 +263,10 @@ export function createSessionHttp<Data extends SessionData>(
         submitted = typeof field === 'string' ? field : undefined;
       }
       if (!session.verifyCsrf(submitted)) throw new CsrfError();
+    },
+
+    needsCommit(session) {
+      return session.needsCommit || deadCookie.has(session) || clientSessions.has(session);
     },
 
     async commit(request, session) {

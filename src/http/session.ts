@@ -19,6 +19,7 @@ import type {
 import { checkTimeouts } from '../core/session-timeouts.js';
 import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
+import { type CookieState, cookieOutcome } from './cookie-outcome.js';
 import { PendingChanges } from './pending-changes.js';
 import type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
 import type { SessionMiss } from './session-miss.js';
@@ -51,6 +52,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
   /** The loaded session was ended by another request while this one ran. */
   #endedElsewhere = false;
   #committed = false;
+  /** Told once, before the first change (see `watchChanges`). */
+  #onFirstChange: (() => boolean) | null = null;
 
   constructor(init: RequestSessionInit<Data>) {
     this.#manager = init.manager;
@@ -180,6 +183,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   get csrfToken(): string {
     if (this.#record) return this.#record.csrf;
     if (!this.#preCsrf) {
+      this.#noteChange();
       this.#preCsrf = generateToken();
       this.#preCsrfIssued = true;
     }
@@ -330,7 +334,6 @@ export class RequestSession<Data extends SessionData = SessionData> {
   async commit(): Promise<CommitOutcome> {
     if (this.#committed) return {};
     this.#committed = true;
-    const outcome: CommitOutcome = {};
     let wrote = false;
     const pending = this.#pending;
     const setCount = pending?.sets.size ?? 0;
@@ -355,31 +358,53 @@ export class RequestSession<Data extends SessionData = SessionData> {
     }
     this.#dropPending();
 
-    if (this.#tokenChanged) {
-      outcome.sessionToken = this.#token;
-      outcome.csrfToken = this.#record
-        ? this.#record.csrf
-        : this.#preCsrfIssued
-          ? this.#preCsrf
-          : null;
-    } else if (!this.usesCookies || this.#endedElsewhere) {
-      // An API client's token travels in a header: there is no cookie to refresh.
-      // Or another request ended or rotated this session: the browser may already hold the
-      // session that replaced it (a login in another tab), so neither cookie is touched.
-    } else if (this.#record && this.#token) {
-      // Slide the cookie's Max-Age when this request slid the session's idle expiry.
-      const slid = this.#record.lastSeenAt >= this.#loadedAt;
-      const csrfStale = this.#csrfCookie !== this.#record.csrf;
-      // Only for a session still live now: re-setting a token rotated by a login that finished
-      // while this request ran would log the browser out of the new session.
-      if ((slid || csrfStale) && (wrote || (await this.#manager.isLive(this.#record.id)))) {
-        if (slid) outcome.sessionToken = this.#token;
-        outcome.csrfToken = this.#record.csrf;
-      }
-    } else if (this.#preCsrfIssued) {
-      outcome.csrfToken = this.#preCsrf;
-    }
+    const { outcome, ifLive } = cookieOutcome(this.#cookieState());
+    if (ifLive && !wrote && !(await this.#manager.isLive(this.#record!.id))) return {};
     return outcome;
+  }
+
+  /**
+   * Whether `commit()` has anything to do: a change to save, or a cookie to set or clear (a touch
+   * to carry into the cookie's Max-Age, a CSRF cookie to correct). False once committed.
+   */
+  get needsCommit(): boolean {
+    if (this.#committed) return false;
+    if (this.#pending !== null && !this.#pending.isEmpty) return true;
+    const { outcome } = cookieOutcome(this.#cookieState());
+    return outcome.sessionToken !== undefined || outcome.csrfToken !== undefined;
+  }
+
+  /**
+   * Calls `listener` once, just before this request's first change to the session (a write, a
+   * login, a logout, a flash read, a pre-session CSRF token issued). An adapter that has to hold
+   * the response for a commit (Express) starts holding it only then, so a request that changes
+   * nothing costs nothing. `listener` returns false when the response has already started: the
+   * session then counts as committed, and the change is refused with `SessionCommittedError` as
+   * any change after the commit is.
+   */
+  watchChanges(listener: () => boolean): void {
+    this.#onFirstChange = listener;
+  }
+
+  #noteChange(): void {
+    const listener = this.#onFirstChange;
+    if (listener === null) return;
+    this.#onFirstChange = null;
+    if (!listener()) this.#committed = true;
+  }
+
+  #cookieState(): CookieState {
+    return {
+      tokenChanged: this.#tokenChanged,
+      token: this.#token,
+      record: this.#record,
+      usesCookies: this.usesCookies,
+      endedElsewhere: this.#endedElsewhere,
+      loadedAt: this.#loadedAt,
+      csrfCookie: this.#csrfCookie,
+      preCsrf: this.#preCsrf,
+      preCsrfIssued: this.#preCsrfIssued,
+    };
   }
 
   /** Whether the token came from a cookie or no token came at all (a browser): cookies are set. */
@@ -414,6 +439,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   #changes(): PendingChanges {
+    this.#noteChange();
     this.#pending ??= new PendingChanges();
     return this.#pending;
   }
@@ -424,6 +450,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   #assertOpen(): void {
     if (this.#readOnly !== undefined) throw new SessionReadOnlyError(this.#readOnly);
+    this.#noteChange();
     if (this.#committed) throw new SessionCommittedError();
   }
 }
