@@ -104,6 +104,48 @@ describe.skipIf(!ok)('redis store local cache', () => {
     assert.ok(st.bytes > 0);
   });
 
+  /** Calls of `command` the test's Redis has executed so far (INFO commandstats). */
+  async function calls(command: string): Promise<number> {
+    const info = String(await admin.sendCommand(['INFO', 'commandstats']));
+    return Number(info.match(new RegExp(`cmdstat_${command}:calls=(\\d+)`))?.[1] ?? 0);
+  }
+
+  it('a burst of requests of one uncached session sends one GET; a change meanwhile is not missed', async () => {
+    const p = prefix();
+    const [s, other] = [store(p), store(p, { localCache: false })];
+    const r = await created(s);
+    await tracking(s, r.id);
+    await other.patch(r.id, { set: { n: 1 } }, Date.now());
+    await eventually('the patch invalidated', () => stats(s).entries === 0);
+    const gets = await calls('get');
+    const burst = await Promise.all(Array.from({ length: 50 }, () => s.get(r.id, Date.now())));
+    assert.equal((await calls('get')) - gets, 1, 'one GET for the whole burst');
+    for (const found of burst) assert.equal(found.record?.data.n, 1);
+    // A change landing while a burst is being served: every read that starts after the change
+    // was acknowledged sees it.
+    for (let round = 2; round < 12; round++) {
+      const early = Array.from({ length: 20 }, () => s.get(r.id, Date.now()));
+      await other.patch(r.id, { set: { n: round } }, Date.now());
+      const late = await Promise.all(Array.from({ length: 20 }, () => s.get(r.id, Date.now())));
+      for (const found of late) assert.equal(found.record?.data.n, round, `round ${round}`);
+      await Promise.all(early);
+    }
+  });
+
+  it('a burst of requests of one session whose touch is due sends one touch', async () => {
+    const s = store(prefix());
+    const r = await created(s);
+    await tracking(s, r.id);
+    const policy = { touchAfter: 60_000, idleTimeout: 1_800_000 };
+    const later = r.lastSeenAt + 120_000;
+    const scripts = await calls('evalsha');
+    const burst = await Promise.all(Array.from({ length: 50 }, () => s.get(r.id, later, policy)));
+    assert.equal((await calls('evalsha')) - scripts, 1, 'one touch script for the burst');
+    for (const found of burst) assert.equal(found.record?.lastSeenAt, later);
+    assert.equal(burst.filter((f) => 'touched' in f && f.touched).length, 1);
+    assert.equal((await s.get(r.id, later + 1, policy)).record?.lastSeenAt, later);
+  });
+
   it("another process's patch, logout and a raw DEL drop the copy at once", async () => {
     const p = prefix();
     const [a, b] = [store(p), store(p, { localCache: false })];

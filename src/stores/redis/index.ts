@@ -7,14 +7,9 @@
  * (node-redis or ioredis). Walks over every bucket are in ./bucket-walks.ts; the fixed-window
  * `RateLimitStore` is in ./rate-limit.ts.
  */
-import {
-  ConfigError,
-  DataTooLargeError,
-  InvalidInputError,
-  StoreUnavailableError,
-} from '../../core/errors.js';
+import { ConfigError, DataTooLargeError, StoreUnavailableError } from '../../core/errors.js';
 import { describeError, silentLogger } from '../../core/logger.js';
-import { byRecentActivity, expiryReason, touchDue } from '../../core/record.js';
+import { byRecentActivity } from '../../core/record.js';
 import { rejectUnknownKeys } from '../../core/strict-options.js';
 import type {
   CreateOptions,
@@ -22,7 +17,6 @@ import type {
   HealthReport,
   ListQuery,
   ListResult,
-  LookupResult,
   RegenerateResult,
   SessionPatch,
   SessionRecord,
@@ -30,7 +24,6 @@ import type {
   StoreCapabilities,
   StoreStats,
   TerminationReason,
-  TouchPolicy,
 } from '../../core/types.js';
 import { durationOption, positiveInteger, retentionOption } from '../options.js';
 import { AGE_SAMPLE, ANALYTICS } from './analytics.js';
@@ -46,7 +39,7 @@ import {
   REDIS_KNOWN_KEYS,
   type RedisStoreOptions,
 } from './options.js';
-import { dataMember, decodeRecord, encodeRecord, encodeString } from './record-value.js';
+import { dataMember, encodeRecord, encodeString } from './record-value.js';
 import { destroyReply, idsOf, lookupReply, recordsReply } from './replies.js';
 import {
   CLAIM,
@@ -62,7 +55,7 @@ import {
   TOUCH,
 } from './scripts.js';
 import { serverStats } from './server-info.js';
-import { readSession } from './session-read.js';
+import { readSession, sessionLookup } from './session-read.js';
 import { cachedReads, trackingSupported } from './tracking.js';
 
 export { REDIS_STORE_NAME, type RedisClientKind } from './client.js';
@@ -84,9 +77,6 @@ export interface RedisSessionStore extends SessionStore {
   /** Counters and size of the local cache (`localCache` option), or null when it is off. */
   localCacheStats(): LocalCacheStats | null;
 }
-
-/** The longest idle window a touch may set: 100 years, far inside the layout's integers. */
-const MAX_WINDOW = 100 * 365 * 86_400_000;
 
 const READ_ONLY: ReadonlySet<LuaScript> = new Set([LIST, LIST_USER, STATS, ANALYTICS]);
 
@@ -238,30 +228,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
     revocation: true,
   };
 
-  const store: RedisSessionStore = {
-    name: REDIS_STORE_NAME,
-    capabilities,
-    create,
-
-    async get(id: string, now: number, touch?: TouchPolicy): Promise<LookupResult> {
+  const get = sessionLookup({
+    read: async (key) => {
       const c = await client();
-      const key = keyOf(id);
-      const read = reads
-        ? await reads.read(key, () => readSession(c, key))
-        : await readSession(c, key);
-      const record = read.value === null ? null : decodeRecord(id, read.value);
-      if (!record) {
-        if (read.value !== null || ('corrupt' in read && read.corrupt)) corrupted(id);
-        return { record: null, reason: 'not_found' };
-      }
-      const expired = expiryReason(record, now);
-      if (expired) return { record: null, reason: expired };
-      if (!touch || !touchDue(record, touch, now)) return { record, touched: false };
-      if (!(touch.idleTimeout >= 0 && touch.idleTimeout <= MAX_WINDOW))
-        throw new InvalidInputError(
-          'touch.idleTimeout',
-          `must be 0 to ${MAX_WINDOW} ms, got ${touch.idleTimeout}`,
-        );
+      return reads ? reads.read(key, () => readSession(c, key)) : readSession(c, key);
+    },
+    keyOf,
+    corrupted,
+    touch: async (id, now, touch) => {
       const reply = await run(TOUCH, tagOf(id), now, [
         idMember(id),
         String(touch.touchAfter),
@@ -271,6 +245,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
       wrote([id]);
       return lookup(id, reply);
     },
+  });
+
+  const store: RedisSessionStore = {
+    name: REDIS_STORE_NAME,
+    capabilities,
+    create,
+
+    get,
 
     async patch(id: string, patch: SessionPatch, now: number): Promise<SessionRecord | null> {
       const set: string[] = [];

@@ -209,8 +209,24 @@ export function cachedReads(
     return opened;
   };
 
+  /**
+   * Tracked reads in flight, by key. Requests that miss the same key while its read is in flight
+   * wait for that read instead of sending their own (a burst of requests of one session would
+   * otherwise all go to Redis), then take the hit path as any later request would: the settle
+   * wait drops the copy if an invalidation came behind the reply, and they read for themselves.
+   */
+  const inflight = new Map<string, Promise<SessionRead>>();
+
+  function trackedGet(key: string): Promise<SessionRead> {
+    const read = sendTrackedGet(key).finally(() => {
+      if (inflight.get(key) === read) inflight.delete(key);
+    });
+    inflight.set(key, read);
+    return read;
+  }
+
   /** A `GET` on the tracking connection, its reply kept unless an invalidation raced it. */
-  async function trackedGet(key: string): Promise<SessionRead> {
+  async function sendTrackedGet(key: string): Promise<SessionRead> {
     const client = await reader();
     const ticket = cache.begin(key);
     let reply: unknown;
@@ -246,6 +262,8 @@ export function cachedReads(
 
   return {
     async read(key, untracked) {
+      const pending = cache.enabled && !cache.has(key) ? inflight.get(key) : undefined;
+      if (pending) await pending.catch(() => undefined);
       if (cache.has(key)) {
         await settle();
         const value = cache.lookup(key);
