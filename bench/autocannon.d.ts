@@ -11,6 +11,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Requests per second over all connections (0: as fast as the server answers). */
+    overallRate?: number;
     /**
      * Requests each connection sends in turn, prebuilt once. (autocannon's `setupRequest` callback
      * is left out on purpose: the harness spends no JavaScript per request.)

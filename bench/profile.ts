@@ -4,6 +4,9 @@
  * time). The .cpuprofile is left in the output folder for Chrome DevTools.
  *
  *   npx tsx bench/profile.ts <express|fastify|hono> <variant> [read|write] [seconds] [out dir]
+ *
+ * With `BENCH_PACED=1` the load is paced at `PACED_RATE` req/s (as the adapter-cost figures of
+ * bench/http.ts are), so a plain and a Tessera profile meet the same load generator.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +16,7 @@ import autocannon from 'autocannon';
 import { startRedis } from '../test/support/redis-servers.js';
 import { freePort, waitForPort } from '../test/support/services.js';
 import { topSelfTime } from './cpu-profile.js';
+import { PACED_RATE } from './http.js';
 
 const [framework = 'fastify', variant = 'tessera-memory', scenario = 'read', secondsArg, outArg] =
   process.argv.slice(2);
@@ -51,6 +55,7 @@ try {
     url: `http://127.0.0.1:${port}`,
     connections: 50,
     duration: seconds,
+    ...(process.env.BENCH_PACED === '1' ? { overallRate: PACED_RATE } : {}),
     requests: [
       scenario === 'read'
         ? { method: 'GET', path: '/read', headers: { cookie } }
