@@ -19,9 +19,8 @@ export interface CookieState {
   loadedAt: number;
   /** The CSRF cookie the request carried. */
   csrfCookie: string | null;
-  /** The pre-session CSRF token, and whether this request issued it. */
-  preCsrf: string | null;
-  preCsrfIssued: boolean;
+  /** The pre-session CSRF token this request issued, or null. */
+  preCsrfIssued: string | null;
 }
 
 /**
@@ -34,7 +33,7 @@ export function cookieOutcome(s: CookieState): { outcome: CommitOutcome; ifLive:
     return {
       outcome: {
         sessionToken: s.token,
-        csrfToken: s.record ? s.record.csrf : s.preCsrfIssued ? s.preCsrf : null,
+        csrfToken: s.record ? s.record.csrf : s.preCsrfIssued,
       },
       ifLive: false,
     };
@@ -52,5 +51,5 @@ export function cookieOutcome(s: CookieState): { outcome: CommitOutcome; ifLive:
       ifLive: true,
     };
   }
-  return { outcome: s.preCsrfIssued ? { csrfToken: s.preCsrf } : {}, ifLive: false };
+  return { outcome: s.preCsrfIssued ? { csrfToken: s.preCsrfIssued } : {}, ifLive: false };
 }

@@ -6,6 +6,9 @@
 import { type KeepData, keeps } from '../core/data-carry.js';
 import type { JsonValue } from '../core/types.js';
 
+/** Data key that carries flash messages to the next request. */
+export const FLASH_KEY = '__flash';
+
 export class PendingChanges {
   readonly sets = new Map<string, JsonValue>();
   readonly unsets = new Set<string>();
@@ -13,6 +16,14 @@ export class PendingChanges {
   set(key: string, value: JsonValue): void {
     this.unsets.delete(key);
     this.sets.set(key, value);
+  }
+
+  /** Adds a flash message for the next request, beside those this request flashed already. */
+  flash(key: string, value: JsonValue): void {
+    const flashed = this.sets.get(FLASH_KEY);
+    const current =
+      flashed && typeof flashed === 'object' && !Array.isArray(flashed) ? flashed : {};
+    this.set(FLASH_KEY, { ...current, [key]: value });
   }
 
   delete(key: string): void {

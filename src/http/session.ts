@@ -6,7 +6,6 @@
  */
 import { checkSessionCallOptions } from '../core/call-options.js';
 import { checkKeepData, mayCarry } from '../core/data-carry.js';
-import { SessionCommittedError, SessionReadOnlyError } from '../core/errors.js';
 import { checkInput, checkValue } from '../core/input-checks.js';
 import type {
   IssuedSession,
@@ -17,17 +16,17 @@ import type {
   VerifyLogin,
 } from '../core/manager-api.js';
 import { checkTimeouts } from '../core/session-timeouts.js';
-import { constantTimeEqual, generateToken, isWellFormedToken } from '../core/tokens.js';
 import type { JsonValue, SessionData } from '../core/types.js';
+import { ChangeGate } from './change-gate.js';
 import { type CookieState, cookieOutcome } from './cookie-outcome.js';
-import { PendingChanges } from './pending-changes.js';
+import { FLASH_KEY, PendingChanges } from './pending-changes.js';
+import { PreSessionCsrf } from './pre-session-csrf.js';
 import type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
+import { saveDelta } from './save-delta.js';
 import type { SessionMiss } from './session-miss.js';
 
-/** Data key that carries flash messages to the next request. */
-export const FLASH_KEY = '__flash';
-
 export type { LoginResult } from '../core/manager-api.js';
+export { FLASH_KEY } from './pending-changes.js';
 export type { CommitOutcome, RequestSessionInit, TokenSource } from './request-session-init.js';
 export type { SessionMiss } from './session-miss.js';
 
@@ -39,11 +38,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #ip: string | null;
   readonly #userAgent: string | null;
   readonly #loadedAt: number;
-  readonly #csrfCookie: string | null;
   readonly #miss: SessionMiss | null;
-  readonly #readOnly: string | undefined;
-  #preCsrf: string | null;
-  #preCsrfIssued = false;
+  readonly #preCsrf: PreSessionCsrf;
   /** Keys set and keys removed in this request; allocated on the first write, so reads cost none. */
   #pending: PendingChanges | null = null;
   /** The token changed in this request (created, regenerated or destroyed). */
@@ -51,9 +47,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   #issuedToken: string | null = null;
   /** The loaded session was ended by another request while this one ran. */
   #endedElsewhere = false;
-  #committed = false;
-  /** Told once, before the first change (see `watchChanges`). */
-  #onFirstChange: (() => boolean) | null = null;
+  readonly #gate: ChangeGate;
 
   constructor(init: RequestSessionInit<Data>) {
     this.#manager = init.manager;
@@ -63,10 +57,9 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#ip = init.ip;
     this.#userAgent = init.userAgent;
     this.#loadedAt = init.loadedAt;
-    this.#csrfCookie = init.csrfCookie;
     this.#miss = init.miss ?? null;
-    this.#readOnly = init.readOnly;
-    this.#preCsrf = isWellFormedToken(init.csrfCookie) ? init.csrfCookie : null;
+    this.#gate = new ChangeGate(init.readOnly);
+    this.#preCsrf = new PreSessionCsrf(init.csrfCookie);
   }
 
   /** The session id (SHA-256 of the token), or `null` while the visitor has no stored session. */
@@ -157,10 +150,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   flash(key: string, value: JsonValue): this {
     this.#assertOpen();
     checkValue(key, value);
-    const pending = this.#pending?.sets.get(FLASH_KEY);
-    const current =
-      pending && typeof pending === 'object' && !Array.isArray(pending) ? pending : {};
-    this.#changes().set(FLASH_KEY, { ...current, [key]: value });
+    this.#changes().flash(key, value);
     return this;
   }
 
@@ -182,12 +172,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
    */
   get csrfToken(): string {
     if (this.#record) return this.#record.csrf;
-    if (!this.#preCsrf) {
-      this.#noteChange();
-      this.#preCsrf = generateToken();
-      this.#preCsrfIssued = true;
-    }
-    return this.#preCsrf;
+    return this.#preCsrf.token(() => this.#gate.note());
   }
 
   /**
@@ -196,18 +181,13 @@ export class RequestSession<Data extends SessionData = SessionData> {
    */
   get hasCsrfToken(): boolean {
     if (this.#record) return this.#record.csrf !== '';
-    return this.#preCsrf !== null && !this.#preCsrfIssued;
+    return this.#preCsrf.verifiable;
   }
 
   /** Whether `submitted` is this request's CSRF token, compared in constant time. */
   verifyCsrf(submitted: unknown): boolean {
     if (this.#record) return this.#manager.verifyCsrf(this.#record, submitted);
-    return (
-      this.#preCsrf !== null &&
-      !this.#preCsrfIssued &&
-      typeof submitted === 'string' &&
-      constantTimeEqual(this.#preCsrf, submitted)
-    );
+    return this.#preCsrf.verify(submitted);
   }
 
   /**
@@ -264,10 +244,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   async destroy(): Promise<void> {
     this.#assertOpen();
     const id = this.id;
-    this.#record = null;
-    this.#token = null;
-    this.#tokenChanged = true;
-    this.#dropPending();
+    this.#loggedOut();
     if (id) await this.#manager.terminate(id, 'logout');
   }
 
@@ -288,12 +265,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
       exceptId: options.exceptCurrent ? (current ?? undefined) : undefined,
       reason: 'logout-all',
     });
-    if (!options.exceptCurrent) {
-      this.#record = null;
-      this.#token = null;
-      this.#tokenChanged = true;
-      this.#dropPending();
-    }
+    if (!options.exceptCurrent) this.#loggedOut();
     return ids;
   }
 
@@ -332,31 +304,17 @@ export class RequestSession<Data extends SessionData = SessionData> {
    * browser may already hold the session that replaced it.
    */
   async commit(): Promise<CommitOutcome> {
-    if (this.#committed) return {};
-    this.#committed = true;
-    let wrote = false;
-    const pending = this.#pending;
-    const setCount = pending?.sets.size ?? 0;
-    if (pending && !pending.isEmpty && this.#record) {
-      const updated = await this.#manager.update(this.#record, {
-        set: pending.setsAsData() as Partial<Data>,
-        unset: [...pending.unsets],
-      });
-      if (updated) {
-        this.#record = updated;
-        wrote = true;
-      } else this.#endedMeanwhile();
-    } else if (setCount > 0 && !this.#endedElsewhere) {
-      // First write of an anonymous visitor: only now does a stored session exist.
-      const issued = await this.#manager.create({
-        userId: null,
-        ip: this.#ip,
-        userAgent: this.#userAgent,
-        data: this.#takePendingSets(),
-      });
-      this.#adopt(issued);
-    }
+    if (!this.#gate.commit()) return {};
+    const saved = await saveDelta(this.#manager, this.#record, this.#pending, {
+      ip: this.#ip,
+      userAgent: this.#userAgent,
+      endedElsewhere: this.#endedElsewhere,
+    });
     this.#dropPending();
+    if (saved.kind === 'updated') this.#record = saved.record;
+    else if (saved.kind === 'ended') this.#endedMeanwhile();
+    else if (saved.kind === 'created') this.#adopt(saved.issued);
+    const wrote = saved.kind === 'updated';
 
     const { outcome, ifLive } = cookieOutcome(this.#cookieState());
     if (ifLive && !wrote && !(await this.#manager.isLive(this.#record!.id))) return {};
@@ -368,7 +326,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
    * to carry into the cookie's Max-Age, a CSRF cookie to correct). False once committed.
    */
   get needsCommit(): boolean {
-    if (this.#committed) return false;
+    if (this.#gate.committed) return false;
     if (this.#pending !== null && !this.#pending.isEmpty) return true;
     const { outcome } = cookieOutcome(this.#cookieState());
     return outcome.sessionToken !== undefined || outcome.csrfToken !== undefined;
@@ -383,14 +341,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
    * any change after the commit is.
    */
   watchChanges(listener: () => boolean): void {
-    this.#onFirstChange = listener;
-  }
-
-  #noteChange(): void {
-    const listener = this.#onFirstChange;
-    if (listener === null) return;
-    this.#onFirstChange = null;
-    if (!listener()) this.#committed = true;
+    this.#gate.watch(listener);
   }
 
   #cookieState(): CookieState {
@@ -401,9 +352,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
       usesCookies: this.usesCookies,
       endedElsewhere: this.#endedElsewhere,
       loadedAt: this.#loadedAt,
-      csrfCookie: this.#csrfCookie,
-      preCsrf: this.#preCsrf,
-      preCsrfIssued: this.#preCsrfIssued,
+      csrfCookie: this.#preCsrf.cookie,
+      preCsrfIssued: this.#preCsrf.issued,
     };
   }
 
@@ -423,13 +373,20 @@ export class RequestSession<Data extends SessionData = SessionData> {
     if (!this.#tokenChanged) this.#endedElsewhere = true;
   }
 
+  /** This request ended its session: the cookie is cleared, later writes start a new one. */
+  #loggedOut(): void {
+    this.#record = null;
+    this.#token = null;
+    this.#tokenChanged = true;
+    this.#dropPending();
+  }
+
   #adopt(issued: IssuedSession<Data>): void {
     this.#record = issued.session;
     this.#token = issued.token;
     this.#issuedToken = issued.token;
     this.#tokenChanged = true;
-    this.#preCsrf = null;
-    this.#preCsrfIssued = false;
+    this.#preCsrf.drop();
   }
 
   #takePendingSets(): Data {
@@ -439,7 +396,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   #changes(): PendingChanges {
-    this.#noteChange();
+    this.#gate.note();
     this.#pending ??= new PendingChanges();
     return this.#pending;
   }
@@ -449,8 +406,6 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   #assertOpen(): void {
-    if (this.#readOnly !== undefined) throw new SessionReadOnlyError(this.#readOnly);
-    this.#noteChange();
-    if (this.#committed) throw new SessionCommittedError();
+    this.#gate.assertOpen();
   }
 }

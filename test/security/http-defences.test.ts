@@ -82,9 +82,17 @@ describe('constant-time comparisons', () => {
     const manager = source('core/manager.ts');
     assert.match(manager, /verifyCsrf\([\s\S]*?constantTimeEqual\(session\.csrf, token\)/);
     const session = source('http/session.ts');
-    assert.match(session, /verifyCsrf\([\s\S]*?constantTimeEqual\(this\.#preCsrf, submitted\)/);
+    assert.match(session, /verifyCsrf\([\s\S]*?this\.#preCsrf\.verify\(submitted\)/);
+    const preSession = source('http/pre-session-csrf.ts');
+    assert.match(preSession, /verify\([\s\S]*?constantTimeEqual\(this\.#token!, submitted\)/);
     // No other comparison of a CSRF value anywhere in the HTTP layer or the core.
-    for (const file of ['core/manager.ts', 'http/session.ts', 'http/handler.ts']) {
+    for (const file of [
+      'core/manager.ts',
+      'http/session.ts',
+      'http/pre-session-csrf.ts',
+      'http/cookie-outcome.ts',
+      'http/handler.ts',
+    ]) {
       assert.doesNotMatch(source(file), /csrf\w*\s*[!=]==?\s*(submitted|token)\b/i, file);
       assert.doesNotMatch(source(file), /(submitted|token)\s*[!=]==?\s*\S*csrf/i, file);
     }
