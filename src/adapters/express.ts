@@ -160,9 +160,12 @@ function holdResponse(
   };
   const hold =
     <K extends keyof typeof original>(name: K, result: () => unknown) =>
-    (...args: unknown[]) => {
+    (...given: unknown[]) => {
       if (state === 'done')
-        return (original[name] as (...a: unknown[]) => unknown).apply(res, args);
+        return (original[name] as (...a: unknown[]) => unknown).apply(res, given);
+      // Headers handed to a held writeHead are applied now, as writeHead would apply them, so the
+      // commit's Set-Cookie values are added to the route's instead of being replaced by them.
+      const args = name === 'writeHead' ? absorbHeaders(res, given) : given;
       queue.push(() => (original[name] as (...a: unknown[]) => unknown).apply(res, args));
       if (state === 'open') start();
       return result();
@@ -170,6 +173,28 @@ function holdResponse(
   res.writeHead = hold('writeHead', () => res) as typeof res.writeHead;
   res.write = hold('write', () => true) as typeof res.write;
   res.end = hold('end', () => res) as typeof res.end;
+}
+
+/**
+ * Applies the headers of a `writeHead(status, [message], [headers])` call to `res` the way Node's
+ * writeHead applies them over headers set before (an object's keys replace; a flat array's names
+ * replace, then each value is appended), and returns the call without them.
+ */
+function absorbHeaders(res: Response, args: unknown[]): unknown[] {
+  const [status, second, third] = args;
+  const message = typeof second === 'string' ? second : undefined;
+  const headers = message === undefined ? second : third;
+  if (headers === undefined || headers === null || typeof headers !== 'object') return args;
+  if (Array.isArray(headers)) {
+    // Node refuses an odd-length array: leave it to writeHead to say so.
+    if (headers.length % 2 !== 0) return args;
+    for (let i = 0; i < headers.length; i += 2) res.removeHeader(String(headers[i]));
+    for (let i = 0; i < headers.length; i += 2)
+      if (headers[i]) res.appendHeader(String(headers[i]), headers[i + 1] as string | string[]);
+  } else
+    for (const [key, value] of Object.entries(headers))
+      if (key) res.setHeader(key, value as string | number | readonly string[]);
+  return message === undefined ? [status] : [status, message];
 }
 
 export type TesseraExpressMiddleware<Data extends SessionData = SessionData> = RequestHandler & {

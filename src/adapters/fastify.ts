@@ -142,51 +142,71 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (
   // match, is decided here, so a huge body is never read for it. The refusal is thrown to the
   // error handler, so this needs ours; without it the check waits for preHandler.
   const checkedEarly = new WeakSet<FastifyRequest>();
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
-    if (!errorHandler) return payload;
+  // The hooks below take Fastify's callback form: most requests pass straight through (a read, a
+  // header token checked earlier, nothing to commit), and a promise per hook would be their cost.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const req = requests.get(request);
-    if (!req || !request.session || request.routeOptions.config.csrf === false) return payload;
-    if (http.csrfFromHeader(req) === undefined && request.session.hasCsrfToken) return payload;
+    if (
+      !errorHandler ||
+      !req ||
+      !request.session ||
+      request.routeOptions.config.csrf === false ||
+      !http.needsCsrf(req, request.session) ||
+      (http.csrfFromHeader(req) === undefined && request.session.hasCsrfToken)
+    )
+      return done(null, payload);
     checkedEarly.add(request);
-    // A refusal is thrown: answered by the error handler, and the body parser never runs (a
-    // reply sent from this hook would not stop it while onSend saves the session).
-    await http.checkCsrf(req, request.session);
-    return payload;
+    // A refusal goes to the error handler, and the body parser never runs (a reply sent from this
+    // hook would not stop it while onSend saves the session).
+    http.checkCsrf(req, request.session).then(() => done(null, payload), done);
   });
 
-  fastify.addHook('preHandler', async (request, reply) => {
+  fastify.addHook('preHandler', (request, reply, done) => {
     const req = requests.get(request);
-    if (!req || request.routeOptions.config.csrf === false || checkedEarly.has(request)) return;
-    try {
-      await http.checkCsrf(
+    if (
+      !req ||
+      request.routeOptions.config.csrf === false ||
+      checkedEarly.has(request) ||
+      !http.needsCsrf(req, request.session)
+    )
+      return done();
+    http
+      .checkCsrf(
         req,
         request.session,
         (field) => (request.body as Record<string, unknown> | undefined)?.[field],
+      )
+      .then(
+        () => done(),
+        (err: unknown) => {
+          const answer = http.answerError(err, req);
+          if (!answer) return done(err as Error);
+          // Answered here: Fastify's callback hooks end the request without `done`.
+          send(reply, answer);
+        },
       );
-    } catch (err) {
-      const answer = http.answerError(err, req);
-      if (!answer) throw err;
-      return send(reply, answer);
-    }
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const req = requests.get(request);
-    if (!req || !request.session) return payload;
-    try {
-      const cookies = await http.commit(req, request.session);
-      for (const cookie of cookies) reply.header('set-cookie', cookie);
-      return payload;
-    } catch (err) {
-      // Nothing has been sent yet: the answer becomes the truth about the failed save. An error
-      // that is not ours goes to Fastify's error handling.
-      const answer = http.answerError(err, req);
-      if (!answer) throw err;
-      reply.code(answer.status);
-      reply.removeHeader('set-cookie');
-      reply.headers(answer.headers);
-      return answer.body;
-    }
+    if (!req || !request.session || http.commitUnchanged(request.session))
+      return done(null, payload);
+    http.commit(req, request.session).then(
+      (cookies) => {
+        for (const cookie of cookies) reply.header('set-cookie', cookie);
+        done(null, payload);
+      },
+      (err: unknown) => {
+        // Nothing has been sent yet: the answer becomes the truth about the failed save. An
+        // error that is not ours goes to Fastify's error handling.
+        const answer = http.answerError(err, req);
+        if (!answer) return done(err as Error);
+        reply.code(answer.status);
+        reply.removeHeader('set-cookie');
+        reply.headers(answer.headers);
+        done(null, answer.body);
+      },
+    );
   });
 
   if (errorHandler) {

@@ -52,7 +52,7 @@ export async function handleFetch<Data extends SessionData>(
     });
     const response = await handler(request, session);
     // A WebSocket upgrade's session is read-only and its answer (a 101) takes no cookie.
-    if (http.isUpgrade(req)) return response;
+    if (http.isUpgrade(req) || http.commitUnchanged(session)) return response;
     const cookies = await http.commit(req, session);
     if (cookies.length === 0) return response;
     const out = new Response(response.body, response);

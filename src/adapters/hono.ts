@@ -114,6 +114,7 @@ export function tesseraSession<Data extends SessionData = SessionData>(
         return;
       }
     }
+    if (http.commitUnchanged(session)) return;
     try {
       const cookies = await http.commit(req, session);
       if (cookies.length > 0) {

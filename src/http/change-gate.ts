@@ -39,6 +39,15 @@ export class ChangeGate {
     if (!listener()) this.#committed = true;
   }
 
+  /**
+   * A change that only this response could carry is about to be made (a pre-session CSRF token
+   * whose cookie must go out, flash messages consumed): refused once committed.
+   */
+  assertUncommitted(): void {
+    this.note();
+    if (this.#committed) throw new SessionCommittedError();
+  }
+
   /** A change is about to be made: refused when read-only or committed. */
   assertOpen(): void {
     if (this.#readOnly !== undefined) throw new SessionReadOnlyError(this.#readOnly);

@@ -91,6 +91,11 @@ export interface SessionHttp<Data extends SessionData = SessionData> {
    * clear): an adapter that must hold the response to commit can skip holding it when not.
    */
   needsCommit(session: RequestSession<Data>): boolean;
+  /**
+   * When the request has nothing to commit, marks its session committed and returns true, so the
+   * adapter can send the response without waiting; else false (call `commit`).
+   */
+  commitUnchanged(session: RequestSession<Data>): boolean;
   /** Saves the session's delta and returns the Set-Cookie header values for the response. */
   commit(request: HttpRequestLike, session: RequestSession<Data>): Promise<string[]>;
   /** The 403/429/503/400 answers, JSON or HTML by `Accept` (the built-in page). */
@@ -267,6 +272,10 @@ export function createSessionHttp<Data extends SessionData>(
 
     needsCommit(session) {
       return session.needsCommit || deadCookie.has(session) || clientSessions.has(session);
+    },
+
+    commitUnchanged(session) {
+      return !deadCookie.has(session) && !clientSessions.has(session) && session.commitUnchanged();
     },
 
     async commit(request, session) {

@@ -156,23 +156,28 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /**
    * The flash messages the previous request left, consumed: a later request will not see them.
-   * Messages flashed during this request are kept for the next one.
+   * Messages flashed during this request are kept for the next one. Consuming them once the
+   * response has started is a `SessionCommittedError` (their removal could no longer be saved).
    */
   flashes(): Record<string, JsonValue> {
     const stored = this.#record?.data[FLASH_KEY];
     if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
-    if (!this.#pending?.sets.has(FLASH_KEY)) this.#changes().delete(FLASH_KEY);
+    if (!this.#pending?.sets.has(FLASH_KEY)) {
+      this.#gate.assertUncommitted();
+      this.#changes().delete(FLASH_KEY);
+    }
     return { ...stored };
   }
 
   /**
    * The CSRF token to put in forms (`_csrf`) or the `X-CSRF-Token` header. A visitor without a
    * stored session gets a pre-session token held only in the CSRF cookie (double submit), so the
-   * login form is protected too.
+   * login form is protected too; issuing one once the response has started is a
+   * `SessionCommittedError` (its cookie could no longer be set).
    */
   get csrfToken(): string {
     if (this.#record) return this.#record.csrf;
-    return this.#preCsrf.token(() => this.#gate.note());
+    return this.#preCsrf.token(() => this.#gate.assertUncommitted());
   }
 
   /**
@@ -330,6 +335,14 @@ export class RequestSession<Data extends SessionData = SessionData> {
     if (this.#pending !== null && !this.#pending.isEmpty) return true;
     const { outcome } = cookieOutcome(this.#cookieState());
     return outcome.sessionToken !== undefined || outcome.csrfToken !== undefined;
+  }
+
+  /**
+   * Commits the session at once when it has nothing to commit (`needsCommit` false): later
+   * changes are refused as after any commit. Returns whether it did; when not, call `commit()`.
+   */
+  commitUnchanged(): boolean {
+    return !this.needsCommit && this.#gate.commit();
   }
 
   /**

@@ -62,6 +62,42 @@ beforeAll(async () => {
     }
     res.end();
   });
+  // A route passing its own Set-Cookie to writeHead keeps the session's cookies too.
+  app.get('/login-writehead', async (req, res) => {
+    await sessionOf(req).regenerate({ userId: 'cy' });
+    res.writeHead(200, { 'set-cookie': 'theme=dark; Path=/', 'content-type': 'text/plain' });
+    res.end('ok');
+  });
+  app.get('/login-writehead-array', async (req, res) => {
+    await sessionOf(req).regenerate({ userId: 'di' });
+    res.writeHead(200, 'Fine', ['Set-Cookie', 'theme=light; Path=/', 'X-Route', 'yes']);
+    res.end('ok');
+  });
+  // Things only this response could carry, asked for after it started: refused.
+  app.get('/csrf-streamed', (req, res) => {
+    res.write('form:');
+    try {
+      late.push(sessionOf(req).csrfToken);
+    } catch (err) {
+      late.push(err);
+    }
+    res.end();
+  });
+  app.post('/flash', (req, res) => {
+    sessionOf(req).flash('note', 'hello');
+    res.json({ ok: true });
+  });
+  app.get('/flashes-late', (req, res) => {
+    res.json({ ok: true });
+    try {
+      late.push(sessionOf(req).flashes());
+    } catch (err) {
+      late.push(err);
+    }
+  });
+  app.get('/flashes', (req, res) => {
+    res.json(sessionOf(req).flashes());
+  });
   // A pre-session CSRF token asked for on a read: its cookie is set.
   app.get('/form', (req, res) => {
     res.json({ csrf: sessionOf(req).csrfToken });
@@ -136,6 +172,52 @@ describe('Express: holding the response only when there is something to commit',
     const { csrf } = (await res.json()) as { csrf: string };
     assert.equal(jar.csrf(), csrf);
     assert.ok(csrf.length > 20);
+  });
+
+  it("a route's own Set-Cookie in writeHead keeps the session cookies beside it", async () => {
+    for (const [path, theme, user] of [
+      ['/login-writehead', 'dark', 'cy'],
+      ['/login-writehead-array', 'light', 'di'],
+    ] as const) {
+      const jar = new Jar();
+      const res = await send(jar, 'GET', path);
+      assert.equal(res.status, 200);
+      const cookies = res.headers.getSetCookie();
+      assert.ok(cookies.includes(`theme=${theme}; Path=/`), String(cookies));
+      assert.ok(
+        cookies.some((c) => /^(__Host-)?tessera=[\w-]{20,}/.test(c)),
+        `the session cookie came too: ${cookies}`,
+      );
+      assert.ok(
+        cookies.some((c) => /^(__Host-)?tessera\.csrf=[\w-]{20,}/.test(c)),
+        `the CSRF cookie came too: ${cookies}`,
+      );
+      if (path === '/login-writehead-array') {
+        assert.equal(res.statusText, 'Fine');
+        assert.equal(res.headers.get('x-route'), 'yes');
+      }
+      const store = await manager.listUserSessions(user);
+      assert.equal(store.length, 1, 'the login stands');
+    }
+  });
+
+  it('a pre-session CSRF token or a flash consumed after the response started is refused', async () => {
+    late.length = 0;
+    const anonymous = new Jar();
+    const res = await send(anonymous, 'GET', '/csrf-streamed');
+    assert.equal(await res.text(), 'form:');
+    assert.ok(late[0] instanceof SessionCommittedError, String(late[0]));
+    assert.equal(anonymous.csrf(), '', 'no CSRF cookie for a token nobody can use');
+
+    const jar = new Jar();
+    await send(jar, 'GET', '/login');
+    await send(jar, 'POST', '/flash');
+    late.length = 0;
+    await send(jar, 'GET', '/flashes-late');
+    assert.ok(late[0] instanceof SessionCommittedError, String(late[0]));
+    // Not consumed: the next request still gets it.
+    const flashes = await send(jar, 'GET', '/flashes');
+    assert.deepEqual(await flashes.json(), { note: 'hello' });
   });
 
   it('a read whose touch was due slides the cookie (held from load)', async () => {
