@@ -286,7 +286,9 @@ export function wrapNodeRedis(
     async close() {
       if (!owned) return;
       try {
-        if (client.isOpen === false) client.destroy?.();
+        // Not connected yet (or between reconnects): no command can be in flight, and a graceful
+        // close would wait for a connection that may still be made (and keep the process alive).
+        if (client.isOpen === false || client.isReady === false) client.destroy?.();
         else if (client.close) await client.close();
         else await client.quit?.();
       } catch {

@@ -114,10 +114,18 @@ export function createRedisStore(options: RedisStoreOptions = {}): RedisSessionS
       'redis.waitReplicas',
       'needs a node-redis client on a Cluster (createCluster): an ioredis Cluster may send WAIT to another node than the one written',
     );
-  const { conn, timeout, retryDelay, source } = connect(options, logger);
+  // Every option is checked before a connection is opened: a refused one leaves none behind.
   const cacheBounds = localCacheOption(options.localCache ?? REDIS_DEFAULTS.localCache);
+  const { conn, timeout, retryDelay, source } = connect(options, logger);
+  let tracked = false;
+  try {
+    tracked = cacheBounds !== false && trackingSupported(source, options.localCache !== undefined);
+  } catch (err) {
+    void conn.close();
+    throw err;
+  }
   const reads =
-    cacheBounds && trackingSupported(source, options.localCache !== undefined)
+    cacheBounds && tracked
       ? cachedReads(
           async () =>
             source.kind === 'client' ? source.client : ((await conn.next()).nodeRedis ?? {}),

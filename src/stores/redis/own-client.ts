@@ -144,7 +144,10 @@ export async function createOwnClient(
   client.on('error', onError);
   client.on('ready', reopen);
   // connect() keeps retrying through reconnectStrategy; calls wait for 'ready' within their deadline.
-  client.connect().catch(onError);
+  const connecting = client.connect().then(
+    () => undefined,
+    (err: unknown) => onError(err as Error),
+  );
   const ready = readyWaiter(
     () => client.isReady,
     (fn) => {
@@ -152,11 +155,22 @@ export async function createOwnClient(
       return () => client.off('ready', fn);
     },
   );
-  return wrapNodeRedis(client as unknown as NodeRedisLike, address, {
+  const wrapped = wrapNodeRedis(client as unknown as NodeRedisLike, address, {
     timeoutMs,
     logger,
     owned: true,
     ready,
     gate,
   });
+  // A close while the first connection is still being made waits for that attempt (at most the
+  // command timeout): node-redis destroyed mid-connect leaves the new socket open, and with it the
+  // process (a store created and closed at once, a shutdown before the first request).
+  const close = wrapped.close.bind(wrapped);
+  wrapped.close = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([connecting, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    await close();
+  };
+  return wrapped;
 }
