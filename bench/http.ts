@@ -17,11 +17,10 @@ import { type Figure, figure, log, settings } from './stats.js';
 import { FRAMEWORKS, type Framework, usesRedis, VARIANT_LABEL, type Variant } from './variants.js';
 
 /**
- * `read-paced`: the read at a fixed rate (`PACED_RATE`), the same for every variant, for the
- * adapters' CPU over plain. At full load a slower server leaves the load generator idle more
- * often, and each response then pays the kernel's cost of waking it (charged to the server's
- * `writev`); at one fixed rate both variants meet the same generator, so the difference is the
- * server's own work.
+ * `read-paced`: the read at a fixed rate (`PACED_RATE`), the same for plain and Tessera on the
+ * memory store: the adapters' CPU over plain when both meet the same load generator (at full load
+ * a slower server leaves it idle more often, and each response then also pays the kernel's cost
+ * of waking it). Shown beside the full-load figure.
  */
 export type Scenario = 'read' | 'write' | 'read-paced';
 

@@ -41,23 +41,23 @@ function throughput(
 }
 
 /**
- * Server CPU per read on the memory store over the plain route ≤ `limitUs`, from the paced read
- * (both at `PACED_RATE`, see `Scenario`); the same at full load is shown beside it.
+ * Server CPU per read on the memory store over the plain route ≤ `limitUs`, at full load (as the
+ * issue measured it); the same at the paced rate is shown beside it.
  */
 function adapterCost(rows: HttpRow[], f: Framework, limitUs: number): TargetCheck | null {
-  const ours = row(rows, f, 'tessera-memory', 'read-paced');
-  const plain = row(rows, f, 'plain', 'read-paced');
+  const ours = row(rows, f, 'tessera-memory', 'read');
+  const plain = row(rows, f, 'plain', 'read');
   if (!ours || !plain) return null;
   const d = difference(ours.cpuUs, plain.cpuUs);
-  const fullOurs = row(rows, f, 'tessera-memory', 'read');
-  const fullPlain = row(rows, f, 'plain', 'read');
-  const full =
-    fullOurs && fullPlain
-      ? ` (at full load: +${fmtFigure(difference(fullOurs.cpuUs, fullPlain.cpuUs), 1)} µs)`
+  const pacedOurs = row(rows, f, 'tessera-memory', 'read-paced');
+  const pacedPlain = row(rows, f, 'plain', 'read-paced');
+  const paced =
+    pacedOurs && pacedPlain
+      ? ` (both at ${fmt(PACED_RATE)} req/s: +${fmtFigure(difference(pacedOurs.cpuUs, pacedPlain.cpuUs), 1)} µs)`
       : '';
   return {
-    target: `${f} adapter: server CPU per read on the memory store ≤ plain + ${limitUs} µs, both at ${fmt(PACED_RATE)} req/s`,
-    measured: `+${fmtFigure(d, 1)} µs${full}`,
+    target: `${f} adapter: server CPU per read on the memory store ≤ plain + ${limitUs} µs`,
+    measured: `+${fmtFigure(d, 1)} µs${paced}`,
     met: d.median <= limitUs,
   };
 }
