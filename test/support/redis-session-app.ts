@@ -1,22 +1,34 @@
 /**
  * Child-process entry for the cross-process termination tests: a tiny Hono app on tessera with the
- * Redis store (port, prefix and "cache"/"no-cache" from argv), listening on a free loopback port
+ * Redis store (port — or `cluster:<port>,<port>,…` for a node-redis Cluster client on those
+ * nodes —, prefix and "cache"/"no-cache" from argv), listening on a free loopback port
  * it reports over IPC. Routes: GET /hello (starts an anonymous session), POST /login {user}, GET /me (200 with the user, 401 without a
  * session), POST /logout, GET /cache (the local cache's counters). Started by
  * `startRedisSessionApp` (./redis-session-process.ts).
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { createCluster } from 'redis';
 import { tesseraSession } from '../../src/adapters/hono.js';
 import { createSessionManager } from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis/index.js';
 
 const [port, prefix, cache] = process.argv.slice(2);
 if (!port || !prefix || !cache)
-  throw new Error('usage: redis-session-app <port> <prefix> <cache|no-cache>');
+  throw new Error('usage: redis-session-app <port|cluster:p1,p2,…> <prefix> <cache|no-cache>');
 
+async function clusterClient(ports: string) {
+  const client = createCluster({
+    rootNodes: ports.split(',').map((p) => ({ url: `redis://127.0.0.1:${p}` })),
+  });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+const cluster = port.startsWith('cluster:') ? await clusterClient(port.slice(8)) : null;
 const store = createRedisStore({
-  port: Number(port),
+  ...(cluster ? { client: cluster } : { port: Number(port) }),
   prefix,
   connectTimeout: 2000,
   localCache: cache === 'cache',
@@ -48,5 +60,7 @@ const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info
 );
 process.on('disconnect', () => {
   server.close();
-  void Promise.all([manager.close(), store.close()]).finally(() => process.exit(0));
+  void Promise.all([manager.close(), store.close()])
+    .then(() => cluster?.close())
+    .finally(() => process.exit(0));
 });

@@ -8,12 +8,14 @@ import type { RunningApp } from '../http/http-client.js';
 
 const CHILD = fileURLToPath(new URL('./redis-session-app.ts', import.meta.url));
 
+/** `redis`: a standalone server's port, or the ports of a Cluster's nodes. */
 export async function startRedisSessionApp(
-  redisPort: number,
+  redis: number | number[],
   prefix: string,
   cache: boolean,
 ): Promise<RunningApp> {
-  const child = fork(CHILD, [String(redisPort), prefix, cache ? 'cache' : 'no-cache'], {
+  const where = Array.isArray(redis) ? `cluster:${redis.join(',')}` : String(redis);
+  const child = fork(CHILD, [where, prefix, cache ? 'cache' : 'no-cache'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
