@@ -21,7 +21,11 @@ import { startRedisSessionApp } from '../support/redis-session-process.js';
 import { requireCommand } from '../support/services.js';
 
 const ok = await requireCommand('redis-server', 'apt-get install -y redis-server');
-const ROUNDS = 150;
+/**
+ * Rounds per test: fewer on the Cluster, whose three nodes, two app processes and kill loop load
+ * the 2-core CI machine enough to upset timing tests running beside it.
+ */
+const ROUNDS = { standalone: 150, cluster: 50 } as const;
 
 interface CacheStats {
   enabled: boolean;
@@ -70,7 +74,7 @@ for (const topology of ['standalone', 'cluster'] as const)
       }
 
       async function rounds(a: RunningApp, b: RunningApp, label: string): Promise<void> {
-        for (let i = 0; i < ROUNDS; i++) {
+        for (let i = 0; i < ROUNDS[topology]; i++) {
           const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
           const jar = new Jar();
           await call(first, jar, 'GET', '/hello');
@@ -114,16 +118,16 @@ for (const topology of ['standalone', 'cluster'] as const)
             await Promise.all([a?.close(), b?.close()]);
           });
 
-          it(`a logout through one process is final in the other (${ROUNDS} rounds)`, async () => {
+          it(`a logout through one process is final in the other (${ROUNDS[topology]} rounds)`, async () => {
             await rounds(a, b, 'quiet');
             for (const app of [a, b]) {
               const stats = (await call(app, null, 'GET', '/cache')).body as CacheStats | null;
               if (cache) {
                 assert.ok(
-                  stats && stats.hits >= ROUNDS,
+                  stats && stats.hits >= ROUNDS[topology],
                   `served from memory: ${JSON.stringify(stats)}`,
                 );
-                assert.ok(stats.invalidations >= ROUNDS / 2, JSON.stringify(stats));
+                assert.ok(stats.invalidations >= ROUNDS[topology] / 2, JSON.stringify(stats));
               } else assert.equal(stats, null);
             }
           }, 120_000);
