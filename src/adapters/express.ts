@@ -219,6 +219,23 @@ export function tesseraSession<Data extends SessionData = SessionData>(
   rejectUnknownKeys('tesseraSession() (Express)', options, EXPRESS_KNOWN_KEYS);
   const http = createSessionHttp(manager, options);
 
+  /** The commit of a held response: its cookies set, or the answer that replaces it. */
+  const commitInto = async (
+    res: Response,
+    request: HttpRequestLike,
+    session: RequestSession<Data>,
+  ): Promise<ErrorAnswer | null> => {
+    try {
+      const cookies = await http.commit(request, session);
+      for (const cookie of cookies) res.append('Set-Cookie', cookie);
+      return null;
+    } catch (err) {
+      const answer = http.answerError(err, request);
+      if (!answer) throw err;
+      return answer;
+    }
+  };
+
   const middleware = async (req: Request, res: Response, next: NextFunction) => {
     const request = requestLike(req);
     const whole = { ...request, path: fullPath(req) };
@@ -253,26 +270,15 @@ export function tesseraSession<Data extends SessionData = SessionData>(
       return next(err);
     }
 
-    const commit = async (): Promise<ErrorAnswer | null> => {
-      try {
-        const cookies = await http.commit(request, session);
-        for (const cookie of cookies) res.append('Set-Cookie', cookie);
-        return null;
-      } catch (err) {
-        const answer = http.answerError(err, request);
-        if (!answer) throw err;
-        return answer;
-      }
-    };
-    const fail = (err: unknown) => next(err);
     // Holding a response patches it (writeHead, write, end), which costs more than the rest of
     // the middleware together: a request that has nothing to commit is held only from its first
     // change, and a change made after the response started is refused as after a commit.
-    if (http.needsCommit(session)) holdResponse(res, commit, fail);
+    const hold = () => holdResponse(res, () => commitInto(res, request, session), next);
+    if (http.needsCommit(session)) hold();
     else
       session.watchChanges(() => {
         if (res.headersSent) return false;
-        holdResponse(res, commit, fail);
+        hold();
         return true;
       });
     next();

@@ -12,11 +12,9 @@ import type { SessionData } from '../core/types.js';
 import {
   type CookieSettings,
   clearCookie,
-  decodeValue,
-  isPrintableAscii,
-  MAX_COOKIE_HEADER_BYTES,
+  cookieValue,
+  scanCookies,
   sessionCookie,
-  trimSpaces,
 } from './cookies.js';
 
 /** The name of chunk `index` of the session cookie `base`. */
@@ -45,43 +43,13 @@ export function readChunkCookies(
   csrfName: string,
   maxChunks: number,
 ): ChunkCookies {
-  const wanted = new Map<string, number>();
-  for (let i = 0; i < maxChunks; i++) wanted.set(chunkName(session, i), i);
-  const found = new Map<number, { value: string | undefined; count: number }>();
-  let csrf: { value: string | undefined; count: number } = { value: undefined, count: 0 };
-  if (header && header.length <= MAX_COOKIE_HEADER_BYTES) {
-    let start = 0;
-    while (start <= header.length) {
-      const semicolon = header.indexOf(';', start);
-      const end = semicolon === -1 ? header.length : semicolon;
-      const eq = header.indexOf('=', start);
-      const hasValue = eq !== -1 && eq < end;
-      const rawName = header.slice(start, hasValue ? eq : end);
-      const name = rawName.trim();
-      const index = wanted.get(name);
-      if (index !== undefined || name === csrfName) {
-        const value =
-          hasValue && trimSpaces(rawName) === name
-            ? decodeValue(trimSpaces(header.slice(eq + 1, end)))
-            : undefined;
-        const slot = index === undefined ? csrf : (found.get(index) ?? { value, count: 0 });
-        slot.count++;
-        slot.value ??= value;
-        if (index === undefined) csrf = slot;
-        else found.set(index, slot);
-      }
-      if (semicolon === -1) break;
-      start = semicolon + 1;
-    }
-  }
-  const pick = (slot: { value: string | undefined; count: number } | undefined) =>
-    slot && slot.count === 1 && slot.value !== undefined && isPrintableAscii(slot.value)
-      ? slot.value
-      : undefined;
+  const names = Array.from({ length: maxChunks }, (_, i) => chunkName(session, i));
+  const wanted = new Set([...names, csrfName]);
+  const found = scanCookies(header, (name) => wanted.has(name));
   return {
-    chunks: Array.from({ length: maxChunks }, (_, i) => pick(found.get(i))),
-    sent: [...found.keys()].sort((a, b) => a - b),
-    csrf: pick(csrf) ?? null,
+    chunks: names.map((name) => cookieValue(found.get(name))),
+    sent: names.flatMap((name, i) => (found.has(name) ? [i] : [])),
+    csrf: cookieValue(found.get(csrfName)) ?? null,
   };
 }
 

@@ -66,18 +66,24 @@ export interface ReadCookies {
 
 const NONE: ReadCookies = { session: null, csrf: null, sessionSent: false };
 
+/** A cookie name a Cookie header carried: how many times, and the first value sent with it. */
+export interface SentCookie {
+  count: number;
+  value: string | undefined;
+}
+
 /**
- * Reads the session and CSRF cookies from a Cookie header in one pass. A name sent twice (cookie
- * tossing from a sibling domain, or a stale path) is ambiguous, so it counts as absent. Values
- * are read as the `cookie` package reads them: spaces and tabs trimmed, percent-decoding when it
- * is valid.
+ * Scans a Cookie header once for the names `wanted` accepts (a header over
+ * `MAX_COOKIE_HEADER_BYTES` carries none). Values are read as the `cookie` package reads them:
+ * spaces and tabs trimmed, percent-decoding when it is valid; any whitespace around a name counts
+ * it as sent, but only a space/tab-trimmed one carries a value.
  */
-export function readCookies(header: string | null | undefined, names: CookieNames): ReadCookies {
-  if (!header || header.length > MAX_COOKIE_HEADER_BYTES) return NONE;
-  let sessionCount = 0;
-  let csrfCount = 0;
-  let session: string | undefined;
-  let csrf: string | undefined;
+export function scanCookies(
+  header: string | null | undefined,
+  wanted: (name: string) => boolean,
+): Map<string, SentCookie> {
+  const found = new Map<string, SentCookie>();
+  if (!header || header.length > MAX_COOKIE_HEADER_BYTES) return found;
   let start = 0;
   while (start <= header.length) {
     const semicolon = header.indexOf(';', start);
@@ -85,30 +91,46 @@ export function readCookies(header: string | null | undefined, names: CookieName
     const eq = header.indexOf('=', start);
     const hasValue = eq !== -1 && eq < end;
     const rawName = header.slice(start, hasValue ? eq : end);
-    // Any whitespace around a name counts it as sent; only a space/tab-trimmed one carries a value.
     const name = rawName.trim();
-    if (name === names.session || name === names.csrf) {
+    if (wanted(name)) {
       const value =
         hasValue && trimSpaces(rawName) === name
           ? decodeValue(trimSpaces(header.slice(eq + 1, end)))
           : undefined;
-      if (name === names.session) {
-        sessionCount++;
-        session ??= value;
-      } else {
-        csrfCount++;
-        csrf ??= value;
-      }
+      const sent = found.get(name);
+      if (sent) {
+        sent.count++;
+        sent.value ??= value;
+      } else found.set(name, { count: 1, value });
     }
     if (semicolon === -1) break;
     start = semicolon + 1;
   }
-  const pick = (value: string | undefined, count: number) =>
-    value !== undefined && count === 1 && isPrintableAscii(value) ? value : null;
+  return found;
+}
+
+/**
+ * The value of a scanned cookie, or undefined: a name sent twice (cookie tossing from a sibling
+ * domain, or a stale path) is ambiguous, so it counts as absent, and so does anything but
+ * printable ASCII.
+ */
+export function cookieValue(sent: SentCookie | undefined): string | undefined {
+  return sent && sent.count === 1 && sent.value !== undefined && isPrintableAscii(sent.value)
+    ? sent.value
+    : undefined;
+}
+
+/**
+ * Reads the session and CSRF cookies from a Cookie header in one pass (`scanCookies`): a name
+ * sent twice counts as absent.
+ */
+export function readCookies(header: string | null | undefined, names: CookieNames): ReadCookies {
+  if (!header || header.length > MAX_COOKIE_HEADER_BYTES) return NONE;
+  const found = scanCookies(header, (name) => name === names.session || name === names.csrf);
   return {
-    session: pick(session, sessionCount),
-    csrf: pick(csrf, csrfCount),
-    sessionSent: sessionCount > 0,
+    session: cookieValue(found.get(names.session)) ?? null,
+    csrf: cookieValue(found.get(names.csrf)) ?? null,
+    sessionSent: found.has(names.session),
   };
 }
 

@@ -271,11 +271,11 @@ export function createSessionHttp<Data extends SessionData>(
     },
 
     needsCommit(session) {
-      return session.needsCommit || deadCookie.has(session) || clientSessions.has(session);
+      return cookiesDue(session) || session.needsCommit;
     },
 
     commitUnchanged(session) {
-      return !deadCookie.has(session) && !clientSessions.has(session) && session.commitUnchanged();
+      return !cookiesDue(session) && session.commitUnchanged();
     },
 
     async commit(request, session) {
@@ -316,6 +316,14 @@ const deadCookie = new WeakSet<object>();
 
 /** Client-side sessions: the request's scope and the chunk cookies it carried. */
 const clientSessions = new WeakMap<object, { scope: ClientSessionScope; sent: number[] }>();
+
+/**
+ * Cookies the handler itself may have to write at commit whatever the session did: a dead
+ * cookie to clear, a client-side session's chunks (resealed when its scope changed).
+ */
+function cookiesDue(session: object): boolean {
+  return deadCookie.has(session) || clientSessions.has(session);
+}
 
 /** `session.miss` from a validation that found no session. */
 function missOf(found: {

@@ -6,7 +6,7 @@
  * bucket, in parallel.
  */
 import { StoreUnavailableError } from '../../core/errors.js';
-import { byRecentActivity } from '../../core/record.js';
+import { byRecentActivity, emptyStats } from '../../core/record.js';
 import type { ListResult, StoreStats } from '../../core/types.js';
 import { bucketAnalytics } from './analytics.js';
 import { counterName } from './record-value.js';
@@ -43,14 +43,7 @@ export function bucketWalks({ tags, batch, run, corrupted, noAnalytics }: Bucket
   }
 
   async function stats(now: number): Promise<StoreStats> {
-    const stats: StoreStats = {
-      activeSessions: 0,
-      distinctUsers: 0,
-      anonymousSessions: 0,
-      byBrowser: {},
-      byOs: {},
-      byDeviceType: {},
-    };
+    const stats: StoreStats = emptyStats();
     const groups = { b: stats.byBrowser, o: stats.byOs, t: stats.byDeviceType };
     const live: number[] = [];
     for (const reply of await each((tag) => run(STATS, tag, now, []))) {

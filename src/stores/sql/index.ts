@@ -14,7 +14,12 @@
  * listing and stats (./reporting.ts) and cleanup (./cleanup.ts) live beside it.
  */
 import { sql } from 'kysely';
-import { resolveSqlConfig, type SqlConfig, type SqlDialect } from '../../core/config.js';
+import {
+  resolveSqlConfig,
+  SQL_CONFIG_KNOWN_KEYS,
+  type SqlConfig,
+  type SqlDialect,
+} from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { describeError, type Logger, silentLogger } from '../../core/logger.js';
 import { expiresAt, patched, touchDue, touched } from '../../core/record.js';
@@ -86,12 +91,7 @@ export type SqlStoreOptions = (SqlConfig | SqlHandle) & SqlStoreCommonOptions;
  * caller's client instances, used as they are) and the store's own.
  */
 export const SQL_KNOWN_KEYS = {
-  url: true,
-  dialect: true,
-  filename: true,
-  table: true,
-  poolSize: true,
-  timeout: true,
+  ...SQL_CONFIG_KNOWN_KEYS,
   pool: true,
   database: true,
   kysely: true,
